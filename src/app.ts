@@ -1,0 +1,22 @@
+import { Hono } from "hono";
+import { ConfigError } from "./config";
+import type { Env } from "./env";
+import { health } from "./routes/health";
+
+/** The Worker's HTTP surface (SPEC §2). Each route group lives in src/routes/. */
+export const app = new Hono<{ Bindings: Env }>();
+
+app.route("/", health);
+
+app.notFound((c) =>
+  c.json({ error: "not_found", message: `No route for ${c.req.method} ${c.req.path}` }, 404),
+);
+
+app.onError((err, c) => {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    return c.json({ error: "config", message: err.message }, 500);
+  }
+  console.error("unhandled error", err);
+  return c.json({ error: "internal", message: "Internal error" }, 500);
+});

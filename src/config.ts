@@ -1,0 +1,103 @@
+import { z } from "zod";
+import type { Env } from "./env";
+
+/**
+ * Typed configuration from the Worker's vars (SPEC §6). A bad value throws a ConfigError naming the
+ * variable at the first request that reads it, never a silent fallback.
+ */
+export interface Config {
+  bufferCapacity: number;
+  flushIntervalMs: number;
+  flushBatchSize: number;
+  sessionIdleMs: number;
+  maxFrameBytes: number;
+  maxSamplesPerFrame: number;
+  metricsUserLabelLimit: number;
+  metricsShards: number;
+  remoteWriteIntervalS: number;
+  remoteWrite: { url: string; username: string; password: string } | null;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const positiveInt = (name: string, fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === "") return fallback;
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 1 || value > max) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${name} must be an integer from 1 to ${max}, got ${JSON.stringify(raw)}`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const varsSchema = z.object({
+  BUFFER_CAPACITY: positiveInt("BUFFER_CAPACITY", 10_000, 1_000_000),
+  FLUSH_INTERVAL_MS: positiveInt("FLUSH_INTERVAL_MS", 1_000, 3_600_000),
+  FLUSH_BATCH_SIZE: positiveInt("FLUSH_BATCH_SIZE", 2_000, 100_000),
+  SESSION_IDLE_MS: positiveInt("SESSION_IDLE_MS", 300_000, 7 * 24 * 3_600_000),
+  MAX_FRAME_BYTES: positiveInt("MAX_FRAME_BYTES", 1_048_576, 32 * 1_048_576),
+  MAX_SAMPLES_PER_FRAME: positiveInt("MAX_SAMPLES_PER_FRAME", 10_000, 1_000_000),
+  METRICS_USER_LABEL_LIMIT: positiveInt("METRICS_USER_LABEL_LIMIT", 100, 100_000),
+  METRICS_SHARDS: positiveInt("METRICS_SHARDS", 4, 256),
+  REMOTE_WRITE_INTERVAL_S: positiveInt("REMOTE_WRITE_INTERVAL_S", 15, 86_400),
+  PROMETHEUS_REMOTE_WRITE_URL: z.string().optional(),
+  PROMETHEUS_REMOTE_WRITE_USERNAME: z.string().optional(),
+  PROMETHEUS_REMOTE_WRITE_PASSWORD: z.string().optional(),
+});
+
+const cache = new WeakMap<object, Config>();
+
+/** Parses and caches the configuration for this `env` object; throws ConfigError on a bad value. */
+export function getConfig(env: Env): Config {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const parsed = varsSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid configuration: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+  }
+  const v = parsed.data;
+  const config: Config = {
+    bufferCapacity: v.BUFFER_CAPACITY,
+    flushIntervalMs: v.FLUSH_INTERVAL_MS,
+    flushBatchSize: v.FLUSH_BATCH_SIZE,
+    sessionIdleMs: v.SESSION_IDLE_MS,
+    maxFrameBytes: v.MAX_FRAME_BYTES,
+    maxSamplesPerFrame: v.MAX_SAMPLES_PER_FRAME,
+    metricsUserLabelLimit: v.METRICS_USER_LABEL_LIMIT,
+    metricsShards: v.METRICS_SHARDS,
+    remoteWriteIntervalS: v.REMOTE_WRITE_INTERVAL_S,
+    remoteWrite: parseRemoteWrite(v),
+  };
+  cache.set(env, config);
+  return config;
+}
+
+function parseRemoteWrite(v: z.infer<typeof varsSchema>): Config["remoteWrite"] {
+  const url = v.PROMETHEUS_REMOTE_WRITE_URL?.trim() ?? "";
+  const username = v.PROMETHEUS_REMOTE_WRITE_USERNAME?.trim() ?? "";
+  const password = v.PROMETHEUS_REMOTE_WRITE_PASSWORD ?? "";
+  if (!url && !username && !password) return null;
+  if (!url) {
+    throw new ConfigError(
+      "Invalid configuration: PROMETHEUS_REMOTE_WRITE_URL is required when remote-write credentials are set",
+    );
+  }
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error();
+  } catch {
+    throw new ConfigError(
+      `Invalid configuration: PROMETHEUS_REMOTE_WRITE_URL must be an http(s) URL, got ${JSON.stringify(url)}`,
+    );
+  }
+  return { url, username, password };
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// `npm start`: prepares a fresh clone (creates .dev.vars from .dev.vars.example, applies the local D1
+// migrations) and runs `wrangler dev` on 127.0.0.1:8787 with the local flags. Extra arguments are passed
+// to wrangler dev, e.g. `npm start -- --port 8788 --var BUFFER_CAPACITY:100`.
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LOCAL_WRANGLER_ENV } from "./local-dev-env.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const env = { ...process.env, ...LOCAL_WRANGLER_ENV };
+const wrangler = join(root, "node_modules", ".bin", "wrangler");
+const extra = process.argv.slice(2);
+const persistTo = extra.includes("--persist-to")
+  ? ["--persist-to", extra[extra.indexOf("--persist-to") + 1]]
+  : [];
+
+if (!existsSync(join(root, ".dev.vars"))) {
+  copyFileSync(join(root, ".dev.vars.example"), join(root, ".dev.vars"));
+  console.log("Created .dev.vars from .dev.vars.example (local-only secrets).");
+}
+
+const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persistTo], {
+  cwd: root,
+  env: { ...env, CI: "true" }, // CI=true: apply without the interactive confirmation
+  stdio: "inherit",
+});
+if (migrate.status !== 0) {
+  console.error("Applying local D1 migrations failed; see the output above.");
+  process.exit(migrate.status ?? 1);
+}
+
+const hasFlag = (flag) => extra.includes(flag);
+const args = [
+  "dev",
+  ...(hasFlag("--ip") ? [] : ["--ip", "127.0.0.1"]),
+  ...(hasFlag("--port") ? [] : ["--port", "8787"]),
+  ...extra,
+];
+const child = spawn(wrangler, args, { cwd: root, env, stdio: "inherit" });
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
