@@ -6,13 +6,17 @@ import type { Counter, Histogram, Meter, UpDownCounter } from "@opentelemetry/ap
  */
 
 /** ws_message_latency_seconds buckets, exactly as SPEC §5 lists them. */
-export const LATENCY_BUCKETS_S = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
+export const LATENCY_BUCKETS_S: readonly number[] = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
 /** HTTP and D1 durations (seconds). */
-export const DURATION_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const DURATION_BUCKETS_S: readonly number[] = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 /** db_batch_size (rows per flush batch). */
-export const BATCH_SIZE_BUCKETS = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+export const BATCH_SIZE_BUCKETS: readonly number[] = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 /** http_request_size_bytes / http_response_size_bytes. */
-export const BYTE_SIZE_BUCKETS = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
+export const BYTE_SIZE_BUCKETS: readonly number[] = [
+  64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304,
+];
 
 export type MessageType = "session_start" | "samples" | "session_end" | "ping" | "unknown";
 export type TableName = "samples" | "sessions";
@@ -69,63 +73,108 @@ export interface UserGaugeSnapshot {
   pendingWrites: { samples: number; sessions: number };
 }
 
+/** How a metric is exported: Prometheus type, help text and, for histograms, the bucket boundaries. */
+export interface MetricDefinition {
+  kind: "counter" | "histogram" | "gauge";
+  help: string;
+  boundaries?: readonly number[];
+}
+
+/**
+ * Every metric of SPEC §5 by its OpenTelemetry instrument name (counters without `_total`, which the
+ * Prometheus serializer appends). Senders and the aggregator take bucket boundaries from here, so histograms
+ * merge bucket by bucket; a histogram arriving with other boundaries is refused (see shard-store.ts).
+ */
+export const METRICS: Record<string, MetricDefinition> = {
+  edge_relay_connections: { kind: "gauge", help: "Open edge relay WebSockets" },
+  consumer_connections: { kind: "gauge", help: "Open consumer WebSockets" },
+  messages_received: { kind: "counter", help: "Frames received, by type and user" },
+  messages_processed: { kind: "counter", help: "Frames handled successfully" },
+  messages_failed: { kind: "counter", help: "Frames answered with an error frame" },
+  buffer_size: { kind: "gauge", help: "Samples in the user's buffer" },
+  buffer_capacity: { kind: "gauge", help: "Samples the user's buffer holds" },
+  active_sessions: { kind: "gauge", help: "Open sessions" },
+  sessions_created: { kind: "counter", help: "Sessions started" },
+  sessions_ended: { kind: "counter", help: "Sessions ended (explicitly or idle)" },
+  db_writes: { kind: "counter", help: "Rows written to D1" },
+  db_write_duration_seconds: {
+    kind: "histogram",
+    help: "D1 batch write duration",
+    boundaries: DURATION_BUCKETS_S,
+  },
+  db_batch_size: { kind: "histogram", help: "Rows per D1 flush batch", boundaries: BATCH_SIZE_BUCKETS },
+  pending_writes: { kind: "gauge", help: "Rows waiting to be written to D1" },
+  http_requests: { kind: "counter", help: "HTTP requests" },
+  http_request_duration_seconds: {
+    kind: "histogram",
+    help: "HTTP request duration",
+    boundaries: DURATION_BUCKETS_S,
+  },
+  http_requests_in_progress: { kind: "gauge", help: "HTTP requests being served" },
+  http_request_size_bytes: {
+    kind: "histogram",
+    help: "HTTP request body size",
+    boundaries: BYTE_SIZE_BUCKETS,
+  },
+  http_response_size_bytes: {
+    kind: "histogram",
+    help: "HTTP response body size",
+    boundaries: BYTE_SIZE_BUCKETS,
+  },
+  ws_connections: { kind: "counter", help: "WebSocket connection events" },
+  ws_messages_received: { kind: "counter", help: "WebSocket messages received" },
+  ws_messages_sent: { kind: "counter", help: "WebSocket messages sent" },
+  ws_errors: { kind: "counter", help: "WebSocket errors" },
+  ws_reconnections: { kind: "counter", help: "Relay reconnections" },
+  ws_message_latency_seconds: {
+    kind: "histogram",
+    help: "Receive to durable ack (relay) or to fan-out (consumer)",
+    boundaries: LATENCY_BUCKETS_S,
+  },
+  // The pipeline's own health (not in SPEC §5, additional): refused or dropped deltas, remote-write pushes.
+  metrics_refused: { kind: "counter", help: "Metric deltas the aggregator refused, by reason" },
+  remote_write_requests: { kind: "counter", help: "Remote-write pushes, by result" },
+};
+
+function counter(meter: Meter, name: string) {
+  return meter.createCounter(name, { description: METRICS[name]?.help });
+}
+
+function histogram(meter: Meter, name: string) {
+  const def = METRICS[name];
+  return meter.createHistogram(name, {
+    description: def?.help,
+    advice: { explicitBucketBoundaries: [...(def?.boundaries ?? [])] },
+  });
+}
+
 export function createIngestInstruments(meter: Meter): IngestInstruments {
-  const buckets = (explicitBucketBoundaries: number[]) => ({ advice: { explicitBucketBoundaries } });
   return {
-    messagesReceived: meter.createCounter("messages_received", {
-      description: "Frames received, by type and user",
-    }),
-    messagesProcessed: meter.createCounter("messages_processed", {
-      description: "Frames handled successfully",
-    }),
-    messagesFailed: meter.createCounter("messages_failed", {
-      description: "Frames answered with an error frame",
-    }),
-    sessionsCreated: meter.createCounter("sessions_created", { description: "Sessions started" }),
-    sessionsEnded: meter.createCounter("sessions_ended", {
-      description: "Sessions ended (explicitly or idle)",
-    }),
-    dbWrites: meter.createCounter("db_writes", { description: "Rows written to D1" }),
-    dbWriteDuration: meter.createHistogram("db_write_duration_seconds", {
-      description: "D1 batch write duration",
-      ...buckets(DURATION_BUCKETS_S),
-    }),
-    dbBatchSize: meter.createHistogram("db_batch_size", {
-      description: "Rows per D1 flush batch",
-      ...buckets(BATCH_SIZE_BUCKETS),
-    }),
-    wsConnections: meter.createCounter("ws_connections", { description: "WebSocket connection events" }),
-    wsMessagesReceived: meter.createCounter("ws_messages_received", {
-      description: "WebSocket messages received",
-    }),
-    wsMessagesSent: meter.createCounter("ws_messages_sent", { description: "WebSocket messages sent" }),
-    wsErrors: meter.createCounter("ws_errors", { description: "WebSocket errors" }),
-    wsReconnections: meter.createCounter("ws_reconnections", { description: "Relay reconnections" }),
-    wsMessageLatency: meter.createHistogram("ws_message_latency_seconds", {
-      description: "Receive to durable ack (relay) or to fan-out (consumer)",
-      ...buckets(LATENCY_BUCKETS_S),
-    }),
+    messagesReceived: counter(meter, "messages_received"),
+    messagesProcessed: counter(meter, "messages_processed"),
+    messagesFailed: counter(meter, "messages_failed"),
+    sessionsCreated: counter(meter, "sessions_created"),
+    sessionsEnded: counter(meter, "sessions_ended"),
+    dbWrites: counter(meter, "db_writes"),
+    dbWriteDuration: histogram(meter, "db_write_duration_seconds"),
+    dbBatchSize: histogram(meter, "db_batch_size"),
+    wsConnections: counter(meter, "ws_connections"),
+    wsMessagesReceived: counter(meter, "ws_messages_received"),
+    wsMessagesSent: counter(meter, "ws_messages_sent"),
+    wsErrors: counter(meter, "ws_errors"),
+    wsReconnections: counter(meter, "ws_reconnections"),
+    wsMessageLatency: histogram(meter, "ws_message_latency_seconds"),
   };
 }
 
 export function createHttpInstruments(meter: Meter): HttpInstruments {
-  const buckets = (explicitBucketBoundaries: number[]) => ({ advice: { explicitBucketBoundaries } });
   return {
-    httpRequests: meter.createCounter("http_requests", { description: "HTTP requests" }),
-    httpRequestDuration: meter.createHistogram("http_request_duration_seconds", {
-      description: "HTTP request duration",
-      ...buckets(DURATION_BUCKETS_S),
-    }),
+    httpRequests: counter(meter, "http_requests"),
+    httpRequestDuration: histogram(meter, "http_request_duration_seconds"),
     httpRequestsInProgress: meter.createUpDownCounter("http_requests_in_progress", {
-      description: "HTTP requests being served",
+      description: METRICS.http_requests_in_progress?.help,
     }),
-    httpRequestSize: meter.createHistogram("http_request_size_bytes", {
-      description: "HTTP request body size",
-      ...buckets(BYTE_SIZE_BUCKETS),
-    }),
-    httpResponseSize: meter.createHistogram("http_response_size_bytes", {
-      description: "HTTP response body size",
-      ...buckets(BYTE_SIZE_BUCKETS),
-    }),
+    httpRequestSize: histogram(meter, "http_request_size_bytes"),
+    httpResponseSize: histogram(meter, "http_response_size_bytes"),
   };
 }

@@ -1,0 +1,64 @@
+import { getConfig } from "../config";
+import type { Env } from "../env";
+import type { GaugeSnapshot } from "./delta";
+import { createHttpInstruments, type HttpInstruments } from "./instruments";
+import { Outbox } from "./outbox";
+import { MetricsRecorder } from "./recorder";
+import { sendBatch } from "./shards";
+
+/**
+ * The HTTP metrics of one Worker isolate. Isolate memory is per isolate and short-lived, so nothing is served from
+ * here: every request ends with flush() under `waitUntil`, which ships the deltas to a MetricsShard.
+ *
+ * Why per request and not batched on a timer: an isolate has no alarm and may be dropped at any time after its
+ * last request; `waitUntil` is the only guarantee that what a request recorded leaves the isolate. Flushes run one
+ * at a time, so concurrent requests coalesce into one batch (under load: one shard call for many requests).
+ *
+ * Why one shard per isolate (picked at random when the isolate starts) rather than per request: the shard
+ * deduplicates by (sender, seq) in order, which needs one sender's batches to reach one shard in order. Load
+ * still spreads over the shards, as Cloudflare runs many isolates.
+ */
+export class IsolateMetrics {
+  readonly instruments: HttpInstruments;
+  private readonly recorder = new MetricsRecorder();
+  private readonly outbox = new Outbox("isolate");
+  private shard: number | null = null;
+  private lastGaugeJson = "";
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor() {
+    this.instruments = createHttpInstruments(this.recorder.meter);
+  }
+
+  /** Ships what was recorded so far; resolves when it is delivered or kept for the next flush. Never throws. */
+  flush(env: Env): Promise<void> {
+    this.flushing = this.flushing.then(() =>
+      this.flushOnce(env).catch((err) => console.error("http metrics flush failed", err)),
+    );
+    return this.flushing;
+  }
+
+  private async flushOnce(env: Env): Promise<void> {
+    const now = Date.now();
+    this.shard ??= Math.floor(Math.random() * getConfig(env).metricsShards);
+    const { counters, histograms, gauges: inProgress } = await this.recorder.collect();
+    // http_requests_in_progress is this isolate's absolute value: a snapshot owned by the isolate.
+    const points = inProgress.filter((p) => p.value !== 0);
+    const gaugeJson = JSON.stringify(points);
+    const gauges: GaugeSnapshot | undefined =
+      gaugeJson !== this.lastGaugeJson ? { owner: this.outbox.sender, at: now, points } : undefined;
+    this.lastGaugeJson = gaugeJson;
+    if (counters.length > 0 || histograms.length > 0 || gauges) {
+      this.outbox.enqueue(this.shard, { counters, histograms, gauges }, now);
+    }
+    await this.outbox.drain((shard, batch) => sendBatch(env, shard, batch));
+  }
+}
+
+let isolateMetrics: IsolateMetrics | null = null;
+
+/** This isolate's HTTP metrics, created at the first request (no I/O-capable objects at module scope in workerd). */
+export function getIsolateMetrics(): IsolateMetrics {
+  isolateMetrics ??= new IsolateMetrics();
+  return isolateMetrics;
+}

@@ -1,0 +1,53 @@
+import { type Context, Hono, type Next } from "hono";
+import type { Env } from "../env";
+import { getIsolateMetrics } from "../metrics/isolate-metrics";
+import { type MergedMetrics, withoutHttp } from "../metrics/merge";
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheusText } from "../metrics/render";
+import { collectMerged } from "../metrics/shards";
+
+/**
+ * `GET /metrics` (everything) and `GET /metrics-custom` (application metrics, no http_*), Prometheus text 0.0.4,
+ * merged from every MetricsShard so that the answer does not depend on the isolate that serves it.
+ * `Authorization: Bearer <METRICS_TOKEN>` or 401; without a configured METRICS_TOKEN, 503: never open metrics.
+ */
+export const metricsRoutes = new Hono<{ Bindings: Env }>();
+
+metricsRoutes.use("/metrics", requireMetricsToken);
+metricsRoutes.use("/metrics-custom", requireMetricsToken);
+
+metricsRoutes.get("/metrics", async (c) => prometheusText(c.env, (m) => m));
+metricsRoutes.get("/metrics-custom", async (c) => prometheusText(c.env, withoutHttp));
+
+async function prometheusText(env: Env, select: (m: MergedMetrics) => MergedMetrics): Promise<Response> {
+  // What this isolate recorded for earlier requests may still be in flight to its shard: deliver it first, so a
+  // scrape right after a request sees it.
+  await getIsolateMetrics().flush(env);
+  return new Response(renderPrometheusText(select(await collectMerged(env))), {
+    headers: { "Content-Type": PROMETHEUS_CONTENT_TYPE },
+  });
+}
+
+async function requireMetricsToken(c: Context<{ Bindings: Env }>, next: Next): Promise<Response | undefined> {
+  const expected = c.env.METRICS_TOKEN;
+  if (!expected) {
+    return c.json({ error: "metrics_disabled", message: "METRICS_TOKEN is not configured" }, 503);
+  }
+  const header = c.req.header("authorization") ?? "";
+  const given = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : "";
+  if (!(await sameSecret(given, expected))) {
+    return c.json({ error: "unauthorized", message: "Authorization: Bearer <METRICS_TOKEN> required" }, 401, {
+      "WWW-Authenticate": 'Bearer realm="metrics"',
+    });
+  }
+  await next();
+}
+
+/** Constant-time comparison: both sides are hashed first, so neither content nor length leaks through timing. */
+async function sameSecret(given: string, expected: string): Promise<boolean> {
+  const enc = new TextEncoder();
+  const [a, b] = await Promise.all([
+    crypto.subtle.digest("SHA-256", enc.encode(given)),
+    crypto.subtle.digest("SHA-256", enc.encode(expected)),
+  ]);
+  return crypto.subtle.timingSafeEqual(a, b);
+}

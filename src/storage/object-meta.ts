@@ -1,0 +1,47 @@
+/**
+ * Small durable facts of a user object: its user id (stored at first contact) and its flush failure streak.
+ * Read once, then served from memory (the flush delay is asked for on every commit).
+ */
+export class ObjectMeta {
+  #userId: string | null;
+  #flushFailures: number;
+
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID");
+    const values = new Map(
+      sql
+        .exec<{ key: string; value: SqlStorageValue }>("SELECT key, value FROM meta")
+        .toArray()
+        .map((row) => [row.key, row.value]),
+    );
+    this.#userId = (values.get("user_id") as string | undefined) ?? null;
+    this.#flushFailures = (values.get("flush_failures") as number | undefined) ?? 0;
+  }
+
+  get userId(): string | null {
+    return this.#userId;
+  }
+
+  set userId(value: string) {
+    this.#set("user_id", value);
+    this.#userId = value;
+  }
+
+  /** Consecutive failed D1 flushes: drives the retry backoff across evictions. */
+  get flushFailures(): number {
+    return this.#flushFailures;
+  }
+
+  set flushFailures(value: number) {
+    this.#set("flush_failures", value);
+    this.#flushFailures = value;
+  }
+
+  #set(key: string, value: SqlStorageValue): void {
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
+  }
+}

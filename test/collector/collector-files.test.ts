@@ -1,0 +1,184 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import alertmanagerYml from "../../collector/alertmanager.yml?raw";
+import databaseWrites from "../../collector/dashboards/database-writes.json?raw";
+import edgeIngestion from "../../collector/dashboards/edge-ingestion.json?raw";
+import errors from "../../collector/dashboards/errors.json?raw";
+import systemOverview from "../../collector/dashboards/system-overview.json?raw";
+import websocketHealth from "../../collector/dashboards/websocket-health.json?raw";
+import alertsYml from "../../collector/rules/alerts.yml?raw";
+import recordingYml from "../../collector/rules/recording.yml?raw";
+import runbooks from "../../docs/runbooks.md?raw";
+import { metricNames } from "./promql-metrics";
+
+// Cheap guards over collector/ that need nothing but npm: every query reads only SPEC §5 metric names (or
+// recorded series built from them), and rules and dashboards carry what operators and Grafana rely on.
+// The real Prometheus checks run in test/e2e/collector.e2e.test.ts and test/e2e/alerts.e2e.test.ts.
+
+/** SPEC §5, word for word; histograms expose _bucket, _sum and _count. */
+const SPEC_COUNTERS_AND_GAUGES = [
+  "edge_relay_connections",
+  "consumer_connections",
+  "messages_received_total",
+  "messages_processed_total",
+  "messages_failed_total",
+  "buffer_size",
+  "buffer_capacity",
+  "active_sessions",
+  "sessions_created_total",
+  "sessions_ended_total",
+  "db_writes_total",
+  "pending_writes",
+  "http_requests_total",
+  "http_requests_in_progress",
+  "ws_connections_total",
+  "ws_messages_received_total",
+  "ws_messages_sent_total",
+  "ws_errors_total",
+  "ws_reconnections_total",
+];
+const SPEC_HISTOGRAMS = [
+  "db_write_duration_seconds",
+  "db_batch_size",
+  "http_request_duration_seconds",
+  "http_request_size_bytes",
+  "http_response_size_bytes",
+  "ws_message_latency_seconds",
+];
+/** Grafana's reference to the dashboard's data source variable. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana variable reference, not a JS template
+const DATASOURCE_REF = "${datasource}";
+
+/** `up` is written by the scraper (Prometheus or the collector's receiver) for the zander-edge job. */
+const SCRAPE_METRICS = ["up"];
+
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+const groupsOf = (yml: string) => (parse(yml) as { groups: { name: string; rules: Rule[] }[] }).groups;
+const alertRules = groupsOf(alertsYml).flatMap((g) => g.rules);
+const recordingRules = groupsOf(recordingYml).flatMap((g) => g.rules);
+const recorded = recordingRules.map((r) => r.record as string);
+const known = new Set([
+  ...SPEC_COUNTERS_AND_GAUGES,
+  ...SPEC_HISTOGRAMS.flatMap((h) => [`${h}_bucket`, `${h}_sum`, `${h}_count`]),
+  ...SCRAPE_METRICS,
+]);
+
+interface Panel {
+  title: string;
+  type: string;
+  datasource?: { type: string; uid: string };
+  targets?: { expr: string; datasource?: { uid: string } }[];
+}
+interface Dashboard {
+  uid: string;
+  title: string;
+  templating: { list: { name: string; type: string; query?: unknown; datasource?: { uid: string } }[] };
+  panels: Panel[];
+}
+const dashboards: Record<string, Dashboard> = Object.fromEntries(
+  Object.entries({ databaseWrites, edgeIngestion, errors, systemOverview, websocketHealth }).map(([k, v]) => [
+    k,
+    JSON.parse(v) as Dashboard,
+  ]),
+);
+
+describe("metric names", () => {
+  it("the PromQL parser helper finds metric names and nothing else", () => {
+    expect(
+      metricNames(
+        'histogram_quantile(0.95, sum by (route, le) (rate(http_request_duration_seconds_bucket{route=~"/v1.*"}[$__rate_interval]))) > 1 and up{job="x"} == 0',
+      ),
+    ).toEqual(["http_request_duration_seconds_bucket", "up"]);
+  });
+
+  it.each(recordingRules.map((r) => [r.record, r.expr]))(
+    "recording rule %s reads SPEC metrics only",
+    (_n, expr) => {
+      expect(metricNames(expr).filter((m) => !known.has(m))).toEqual([]);
+    },
+  );
+
+  it.each(alertRules.map((r) => [r.alert, r.expr]))("alert %s reads SPEC metrics only", (_n, expr) => {
+    expect(metricNames(expr).filter((m) => !known.has(m))).toEqual([]);
+  });
+
+  it.each(Object.entries(dashboards))("dashboard %s reads SPEC metrics or recorded series only", (_n, d) => {
+    const queries = d.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+    expect(queries.length).toBeGreaterThan(0);
+    const unknown = queries.flatMap(metricNames).filter((m) => !known.has(m) && !recorded.includes(m));
+    expect(unknown).toEqual([]);
+  });
+
+  it("recording rules follow level:metric:operation and are all used by a dashboard", () => {
+    const allQueries = Object.values(dashboards)
+      .flatMap((d) => d.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)))
+      .join("\n");
+    for (const name of recorded) {
+      expect(name).toMatch(/^[a-z_]*:[a-z_]+:[a-z0-9_]+$/);
+      expect(allQueries, `${name} is used`).toContain(name);
+    }
+  });
+});
+
+describe("alert rules", () => {
+  it.each(alertRules.map((r) => [r.alert, r]))(
+    "%s has severity, service and a runbook in docs/",
+    (name, rule) => {
+      const r = rule as Rule;
+      expect(["critical", "warning", "info"]).toContain(r.labels?.severity);
+      expect(r.labels?.service).toBe("zander-edge");
+      expect(r.annotations?.summary).toBeTruthy();
+      expect(r.annotations?.description).toContain("{{ $value");
+      const anchor = String(name).toLowerCase();
+      expect(r.annotations?.runbook_url).toBe(
+        `https://github.com/zander-edge/zander-edge/blob/main/docs/runbooks.md#${anchor}`,
+      );
+      expect(runbooks).toContain(`\n## ${name}\n`);
+      expect(runbooks).toContain(`[${name}](#${anchor})`);
+    },
+  );
+});
+
+describe("dashboards", () => {
+  it("have unique stable uids", () => {
+    const uids = Object.values(dashboards).map((d) => d.uid);
+    expect(new Set(uids).size).toBe(uids.length);
+    for (const uid of uids) expect(uid).toMatch(/^zander-edge-[a-z-]+$/);
+  });
+
+  it.each(Object.entries(dashboards))("%s picks its data source through the datasource variable", (_n, d) => {
+    expect(d.templating.list[0]).toMatchObject({
+      name: "datasource",
+      type: "datasource",
+      query: "prometheus",
+    });
+    for (const panel of d.panels) {
+      expect(panel.datasource, panel.title).toEqual({ type: "prometheus", uid: DATASOURCE_REF });
+      for (const t of panel.targets ?? []) expect(t.datasource?.uid, panel.title).toBe(DATASOURCE_REF);
+    }
+    for (const v of d.templating.list.filter((x) => x.type === "query"))
+      expect(v.datasource?.uid).toBe(DATASOURCE_REF);
+  });
+});
+
+describe("alertmanager.yml", () => {
+  it("reads every receiver secret from a file", () => {
+    const config = parse(alertmanagerYml) as { receivers: Record<string, unknown>[] };
+    const integrations = config.receivers.flatMap((r) =>
+      Object.entries(r)
+        .filter(([key]) => key.endsWith("_configs"))
+        .flatMap(([, list]) => list as Record<string, unknown>[]),
+    );
+    const keys = integrations.flatMap((i) => Object.keys(i));
+    expect(keys).toEqual(expect.arrayContaining(["routing_key_file", "api_url_file"]));
+    for (const secret of ["api_url", "routing_key", "service_key", "url", "http_config"])
+      expect(keys).not.toContain(secret);
+  });
+});

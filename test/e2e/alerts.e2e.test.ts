@@ -1,0 +1,339 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mintToken } from "../../tools/lib/token.ts";
+import { LOCAL_WRANGLER_ENV } from "../../tools/local-dev-env.mjs";
+import { alertmanagerTestConfig, startAlertmanager } from "./support/alertmanager";
+import type { Daemon } from "./support/daemon";
+import { labelValuesQueries, panelQueries } from "./support/dashboard-queries";
+import { writeFastRules } from "./support/fast-rules";
+import {
+  collectorScrapeConfigs,
+  type Prometheus,
+  prometheusConfig,
+  startPrometheus,
+} from "./support/prometheus";
+import { type RecordingServer, startRecordingServer } from "./support/recording-server";
+import { RelaySocket } from "./support/relay-socket";
+import { sendProtocolViolation } from "./support/websocket-protocol-error";
+import { startWranglerDev, type WranglerDev } from "./support/wrangler-dev";
+
+// The shipped alert rules, end to end: wrangler dev serves /metrics, a real Prometheus scrapes it with the
+// collector's scrape block and evaluates the rules (time-compressed 60x: minutes become seconds), a real
+// Alertmanager routes with collector/alertmanager.yml, and its receivers are webhooks on a local server.
+// Each fault is induced for real and the right alert must reach the right receiver; healthy traffic must
+// notify nobody. Also checks that every dashboard query returns data from that Prometheus.
+const WRANGLER_PORT = 18811;
+const PROMETHEUS_PORT = 19090;
+const ALERTMANAGER_PORT = 19093;
+const WEBHOOK_PORT = 19096;
+const AUTH_SECRET = "e2e-alerts-auth-secret-0123456789abcdef";
+const METRICS_TOKEN = "e2e-alerts-metrics-token";
+const BUFFER_CAPACITY = 200;
+const RUNBOOKS = "https://github.com/zander-edge/zander-edge/blob/main/docs/runbooks.md";
+const run = promisify(execFile);
+
+interface Notified {
+  receiver: string;
+  status: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+let dir: string;
+let dev: WranglerDev | undefined;
+let baseUrl: string;
+let persistDir: string;
+let webhook: RecordingServer;
+let alertmanager: Daemon;
+let prometheus: Prometheus;
+const sockets: RelaySocket[] = [];
+let load: { stop(): Promise<void> } | undefined;
+
+/** Every alert Alertmanager sent to a receiver so far, with the receiver named by the webhook path. */
+function notified(): Notified[] {
+  return webhook.requests.flatMap((r) =>
+    (JSON.parse(r.body) as { alerts: Omit<Notified, "receiver">[] }).alerts.map((a) => ({
+      receiver: r.url.slice(1),
+      status: a.status,
+      labels: a.labels,
+      annotations: a.annotations,
+    })),
+  );
+}
+
+async function waitForFiring(alertname: string, receiver: string, timeoutMs = 60_000): Promise<Notified> {
+  const request = await webhook.waitFor(
+    (r) =>
+      r.url === `/${receiver}` &&
+      (JSON.parse(r.body) as { alerts: Notified[] }).alerts.some(
+        (a) => a.labels.alertname === alertname && a.status === "firing",
+      ),
+    timeoutMs,
+  );
+  const alerts = (JSON.parse(request.body) as { alerts: Notified[] }).alerts;
+  return { ...(alerts.find((a) => a.labels.alertname === alertname) as Notified), receiver };
+}
+
+/** Healthy traffic: one relay frame every 200 ms, until stopped; stop() rethrows what went wrong. */
+function startLoad(relay: RelaySocket): { stop(): Promise<void> } {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await relay.sendSamples(1);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  // Surfaced by stop(); without this handler a failure would be an unhandled rejection until then.
+  loop.catch(() => {});
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+/**
+ * The state directory of the wrangler dev on `port` (the D1 fault below edits its local database), read from
+ * the command line of the process startWranglerDev spawned: Linux /proc, like the CI machine.
+ */
+function wranglerPersistDir(port: number): string {
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue; // exited meanwhile
+    }
+    const at = (flag: string) => args[args.indexOf(flag) + 1];
+    if (args.some((a) => a.endsWith("tools/dev.mjs")) && at("--port") === String(port) && at("--persist-to"))
+      return at("--persist-to") as string;
+  }
+  throw new Error(`no tools/dev.mjs process with --port ${port} and --persist-to`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "zander-alerts-"));
+  dev = await startWranglerDev({
+    port: WRANGLER_PORT,
+    vars: { AUTH_SECRET, METRICS_TOKEN, BUFFER_CAPACITY: String(BUFFER_CAPACITY) },
+  });
+  baseUrl = dev.url;
+  persistDir = wranglerPersistDir(WRANGLER_PORT);
+
+  webhook = await startRecordingServer(WEBHOOK_PORT);
+  mkdirSync(join(dir, "am"));
+  alertmanager = await startAlertmanager(
+    ALERTMANAGER_PORT,
+    alertmanagerTestConfig(webhook.url),
+    join(dir, "am"),
+  );
+
+  mkdirSync(join(dir, "rules"));
+  const ruleFiles = writeFastRules(
+    ["collector/rules/alerts.yml", "collector/rules/recording.yml"],
+    join(dir, "rules"),
+  );
+  // The collector's own scrape block; only the scheme differs (wrangler dev speaks plain HTTP).
+  const scrapeConfigs = collectorScrapeConfigs({
+    ZANDER_EDGE_HOST: `127.0.0.1:${WRANGLER_PORT}`,
+    METRICS_TOKEN,
+  }).map((c) => ({ ...c, scheme: "http" }));
+  prometheus = await startPrometheus(
+    PROMETHEUS_PORT,
+    prometheusConfig({
+      scrapeConfigs,
+      ruleFiles,
+      alertmanagerTarget: `127.0.0.1:${ALERTMANAGER_PORT}`,
+      interval: "1s",
+    }),
+    dir,
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await load?.stop().catch(() => {});
+  for (const s of sockets) await s.close().catch(() => {});
+  await prometheus?.stop();
+  await alertmanager?.stop();
+  await webhook?.close();
+  await dev?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("alerts end to end", () => {
+  it("scrapes /metrics with the token and notifies nobody while traffic is healthy", async () => {
+    const relay = await RelaySocket.open({ baseUrl, secret: AUTH_SECRET, userId: "healthy" });
+    const consumer = await RelaySocket.open({
+      baseUrl,
+      secret: AUTH_SECRET,
+      userId: "healthy",
+      role: "consumer",
+    });
+    sockets.push(relay, consumer);
+    load = startLoad(relay);
+    // Longer than every compressed `for` (NoConnections: 10s) plus the 5s rate windows.
+    await sleep(20_000);
+    expect(await prometheus.query('up{job="zander-edge"}')).toMatchObject([
+      { value: [expect.any(Number), "1"] },
+    ]);
+    expect(await prometheus.query("sum(edge_relay_connections)")).toMatchObject([
+      { value: [expect.any(Number), "1"] },
+    ]);
+    expect(await prometheus.query('ALERTS{alertstate="firing"}')).toEqual([]);
+    expect(notified()).toEqual([]);
+  });
+
+  it("HighErrorRate pages and posts to chat when relays send bad frames", async () => {
+    const relay = sockets[0] as RelaySocket;
+    for (let i = 0; i < 40; i++) {
+      relay.sendRaw("this is not JSON");
+      await sleep(250);
+      if (notified().some((n) => n.labels.alertname === "HighErrorRate")) break;
+    }
+    const paged = await waitForFiring("HighErrorRate", "pager");
+    expect(paged.labels).toEqual({
+      alertname: "HighErrorRate",
+      severity: "critical",
+      service: "zander-edge",
+    });
+    expect(paged.annotations.summary).toBe("More than 5% of received frames fail");
+    expect(paged.annotations.description).toMatch(
+      /^\d+(\.\d+)?% of received frames were answered with an error frame over the last 5 minutes \(threshold 5%\)\.$/,
+    );
+    expect(paged.annotations.runbook_url).toBe(`${RUNBOOKS}#higherrorrate`);
+    await waitForFiring("HighErrorRate", "chat");
+    expect(relay.replies).toContainEqual(expect.objectContaining({ type: "error", code: "invalid" }));
+  });
+
+  it("every dashboard panel query returns data after simulated load", async () => {
+    // Events the healthy loop does not produce: a relay reconnection, an ended session, an HTTP ingest,
+    // an unauthenticated request and a WebSocket protocol error.
+    // Relay r1 again on a second socket, numbering on far past the loop's frames.
+    const again = await RelaySocket.open({
+      baseUrl,
+      secret: AUTH_SECRET,
+      userId: "healthy",
+      firstSeq: 1_000_000,
+    });
+    sockets.push(again);
+    expect(await again.sendSamples(1, "s2")).toMatchObject({ type: "ack" });
+    again.sendRaw(JSON.stringify({ type: "session_end", session_id: "s2" }));
+    expect(
+      await fetch(`${baseUrl}/v1/users/healthy/samples`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${await mintToken({ secret: AUTH_SECRET, userId: "healthy", role: "relay" })}`,
+        },
+        body: JSON.stringify({
+          type: "samples",
+          relay_id: "http-relay",
+          session_id: "s3",
+          seq: 1,
+          samples: [{ t: Date.now(), ch: "hr", v: 1 }],
+        }),
+      }).then((r) => r.json()),
+    ).toEqual({ type: "ack", seq: 1 });
+    await sendProtocolViolation(baseUrl, AUTH_SECRET, "healthy");
+    expect((await fetch(`${baseUrl}/v1/relay?user_id=healthy`)).status).toBe(401);
+    await sleep(6_000);
+
+    const queries = panelQueries("5s");
+    const empty: string[] = [];
+    for (const q of queries) {
+      if ((await prometheus.query(q.expr)).length === 0) empty.push(`${q.dashboard} / ${q.panel}: ${q.expr}`);
+    }
+    expect(empty).toEqual([]);
+    expect(queries.length).toBeGreaterThan(30);
+
+    for (const v of labelValuesQueries()) {
+      const res = await fetch(
+        `${prometheus.url}/api/v1/label/${v.label}/values?match[]=${encodeURIComponent(v.metric)}`,
+      );
+      expect(((await res.json()) as { data: string[] }).data, `${v.dashboard} $${v.variable}`).toContain(
+        "healthy",
+      );
+    }
+  });
+
+  it("NoConnections posts to chat, and pages nobody, once every relay is gone", async () => {
+    await load?.stop();
+    load = undefined;
+    for (const s of sockets.splice(0)) await s.close();
+    expect(await prometheus.query('ALERTS{alertname="NoConnections"}')).toEqual([]);
+    // A closed socket reaches the gauges when its object next reports (at the latest its 60 s refresh, README
+    // "Metrics"), then the compressed `for` (10 s) runs: allow both.
+    const chat = await waitForFiring("NoConnections", "chat", 100_000);
+    expect(chat.labels).toEqual({ alertname: "NoConnections", severity: "warning", service: "zander-edge" });
+    expect(chat.annotations.runbook_url).toBe(`${RUNBOOKS}#noconnections`);
+    await sleep(2_000);
+    expect(
+      notified()
+        .filter((n) => n.labels.alertname === "NoConnections")
+        .map((n) => n.receiver),
+    ).not.toContain("pager");
+  }, 150_000);
+
+  it("BufferFull names the user whose buffer fills while D1 writes fail", async () => {
+    // The fault: D1 loses the samples table, so every flush fails and buffers only grow.
+    await run(
+      join("node_modules", ".bin", "wrangler"),
+      [
+        "d1",
+        "execute",
+        "DB",
+        "--local",
+        "--persist-to",
+        persistDir,
+        "--command",
+        "ALTER TABLE samples RENAME TO samples_gone",
+      ],
+      { env: { ...process.env, ...LOCAL_WRANGLER_ENV, CI: "true" } },
+    );
+    const flood = await RelaySocket.open({ baseUrl, secret: AUTH_SECRET, userId: "flood" });
+    sockets.push(flood);
+    let reply = await flood.sendSamples(50);
+    for (let i = 0; i < BUFFER_CAPACITY / 50 && reply.type === "ack"; i++)
+      reply = await flood.sendSamples(50);
+    expect(reply).toMatchObject({ type: "error", code: "buffer_full" });
+
+    const paged = await waitForFiring("BufferFull", "pager");
+    expect(paged.labels).toEqual({
+      alertname: "BufferFull",
+      severity: "critical",
+      service: "zander-edge",
+      user_id: "flood",
+    });
+    expect(paged.annotations.summary).toBe("Sample buffer of user flood is over 95% full");
+    expect(paged.annotations.runbook_url).toBe(`${RUNBOOKS}#bufferfull`);
+    await waitForFiring("BufferFull", "chat");
+  });
+
+  it("ServiceDown and MetricsMissing page when the Worker stops answering", async () => {
+    await dev?.stop();
+    dev = undefined;
+    const paged = await waitForFiring("ServiceDown", "pager");
+    expect(paged.labels).toEqual({
+      alertname: "ServiceDown",
+      severity: "critical",
+      service: "zander-edge",
+      job: "zander-edge",
+      instance: "127.0.0.1",
+    });
+    expect(paged.annotations.summary).toBe("Zander Edge /metrics cannot be scraped (127.0.0.1)");
+    expect(paged.annotations.runbook_url).toBe(`${RUNBOOKS}#servicedown`);
+    // The failed scrape marks every series stale: what the Worker's own push would look like when it stops.
+    const missing = await waitForFiring("MetricsMissing", "pager");
+    expect(missing.labels).toEqual({
+      alertname: "MetricsMissing",
+      severity: "critical",
+      service: "zander-edge",
+    });
+  });
+});

@@ -1,0 +1,145 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWranglerDev, type WranglerDev } from "./support/wrangler-dev";
+
+// The README's "Protocol" section, replayed against `npm start` by a client that knows only the protocol:
+// tokens from `npm run token`, a relay session, a consumer session with ?since=, POST and GET.
+const PORT = 18832;
+type Frame = Record<string, unknown>;
+
+/** `npm run token -- --user U --role R --ttl 3600`, exactly as the README shows it (secret from .dev.vars). */
+async function npmRunToken(user: string, role: "relay" | "consumer"): Promise<string> {
+  const env = { ...process.env };
+  delete env.AUTH_SECRET;
+  const { stdout } = await promisify(execFile)(
+    "npm",
+    ["run", "token", "--", "--user", user, "--role", role, "--ttl", "3600"],
+    { env },
+  );
+  const token = stdout.trim().split("\n").at(-1) ?? "";
+  expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+  return token;
+}
+
+/** A WebSocket client that waits for the next frame. */
+class Client {
+  private readonly frames: Frame[] = [];
+  private readonly waiters: ((f: Frame) => void)[] = [];
+  private constructor(readonly socket: WebSocket) {
+    socket.addEventListener("message", (event) => {
+      const frame = JSON.parse(String(event.data)) as Frame;
+      const waiter = this.waiters.shift();
+      if (waiter) waiter(frame);
+      else this.frames.push(frame);
+    });
+  }
+
+  static open(url: string): Promise<Client> {
+    const socket = new WebSocket(url);
+    return new Promise((resolve, reject) => {
+      socket.addEventListener("open", () => resolve(new Client(socket)));
+      socket.addEventListener("error", () => reject(new Error(`could not open ${url}`)));
+    });
+  }
+
+  next(): Promise<Frame> {
+    const queued = this.frames.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no frame within 10 s")), 10_000);
+      this.waiters.push((frame) => {
+        clearTimeout(timer);
+        resolve(frame);
+      });
+    });
+  }
+
+  async request(text: string): Promise<Frame> {
+    this.socket.send(text);
+    return this.next();
+  }
+}
+
+describe("the README protocol against npm start", () => {
+  let dev: WranglerDev;
+  let relayToken: string;
+  let consumerToken: string;
+  beforeAll(async () => {
+    dev = await startWranglerDev({ port: PORT, vars: { FLUSH_INTERVAL_MS: "200" } });
+    relayToken = await npmRunToken("alice", "relay");
+    consumerToken = await npmRunToken("alice", "consumer");
+  });
+  afterAll(async () => {
+    await dev?.stop();
+  });
+
+  it("streams a relay session, resends after a reconnect, and a consumer gets the backlog since MS", async () => {
+    const ws = dev.url.replace("http:", "ws:");
+    const relay = await Client.open(`${ws}/v1/relay?user_id=alice&token=${relayToken}`);
+    relay.socket.send('{"type":"session_start","session_id":"run-7","relay_id":"phone-1"}');
+    expect(
+      await relay.request(
+        '{"type":"samples","relay_id":"phone-1","session_id":"run-7","seq":1,"samples":[{"t":1763700000000,"ch":"hr","v":72.5},{"t":1763700000000,"ch":"spo2","v":98}]}',
+      ),
+    ).toEqual({ type: "ack", seq: 1 });
+    expect(
+      await relay.request(
+        '{"type":"samples","relay_id":"phone-1","session_id":"run-7","seq":2,"samples":[{"t":1763700001000,"ch":"hr","v":"fast"}]}',
+      ),
+    ).toEqual({ type: "error", code: "invalid", message: "samples[0].v: must be a finite number", seq: 2 });
+    expect(
+      await relay.request(
+        '{"type":"samples","relay_id":"phone-1","session_id":"run-7","seq":2,"samples":[{"t":1763700001000,"ch":"hr","v":74}]}',
+      ),
+    ).toEqual({ type: "ack", seq: 2 });
+    const seq3 =
+      '{"type":"samples","relay_id":"phone-1","session_id":"run-7","seq":3,"samples":[{"t":1763700002000,"ch":"hr","v":75}]}';
+    relay.socket.send(seq3);
+    relay.socket.close();
+    const again = await Client.open(`${ws}/v1/relay?user_id=alice&token=${relayToken}`);
+    expect(await again.request(seq3)).toEqual({ type: "ack", seq: 3 });
+
+    const consumer = await Client.open(
+      `${ws}/v1/consume?user_id=alice&since=1763700000500&token=${consumerToken}`,
+    );
+    expect(await consumer.next()).toMatchObject({ seq: 2, samples: [{ t: 1763700001000, ch: "hr", v: 74 }] });
+    expect(await consumer.next()).toMatchObject({ seq: 3, samples: [{ t: 1763700002000, ch: "hr", v: 75 }] });
+    expect(await consumer.request('{"type":"ping"}')).toEqual({ type: "pong" });
+    again.socket.send('{"type":"session_end","session_id":"run-7"}');
+
+    // POST another frame, then read everything back from D1 once flushed.
+    const post = await fetch(`${dev.url}/v1/users/alice/samples`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${relayToken}` },
+      body: '{"type":"samples","relay_id":"gw-1","session_id":"run-7","seq":1,"samples":[{"t":1763700003000,"ch":"hr","v":76}]}',
+    });
+    expect(post.status).toBe(200);
+    expect(await post.json()).toEqual({ type: "ack", seq: 1 });
+    expect(await consumer.next()).toMatchObject({ relay_id: "gw-1", seq: 1 });
+
+    const read = async () => {
+      const res = await fetch(
+        `${dev.url}/v1/users/alice/samples?from=1763700000000&to=1763700060000&limit=500`,
+        {
+          headers: { Authorization: `Bearer ${consumerToken}` },
+        },
+      );
+      expect(res.status).toBe(200);
+      return (await res.json()) as { count: number; samples: Frame[] };
+    };
+    const deadline = Date.now() + 20_000;
+    let body = await read();
+    while (body.count < 5 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      body = await read();
+    }
+    expect(body.samples.map((s) => `${s.relay_id}/${s.seq}/${s.idx}:${s.ch}=${s.v}`)).toEqual([
+      "phone-1/1/0:hr=72.5",
+      "phone-1/1/1:spo2=98",
+      "phone-1/2/0:hr=74",
+      "phone-1/3/0:hr=75",
+      "gw-1/1/0:hr=76",
+    ]);
+  });
+});

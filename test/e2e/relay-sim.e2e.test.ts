@@ -1,0 +1,156 @@
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BenchServer, startBenchServer } from "../../tools/bench/wrangler-server.ts";
+import { parseSimArgs, type SimOptions } from "../../tools/sim/options.ts";
+import type { SimReport } from "../../tools/sim/report.ts";
+import { runLoad } from "../../tools/sim/run.ts";
+import { verifyStored } from "../../tools/sim/verify-stored.ts";
+
+const PORT = 18822;
+const SECRET = "e2e-relay-sim-secret-0123456789abcdef";
+
+/** Runs `npm run sim -- ARGS` as an operator would, with AUTH_SECRET in the environment. */
+function runSimCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("npm", ["run", "--silent", "sim", "--", ...args], {
+      env: { ...process.env, AUTH_SECRET: SECRET },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** SQL against the local D1 of the running server, the way an operator would run it. */
+async function d1(persistTo: string, sql: string): Promise<void> {
+  await promisify(execFile)(
+    "npx",
+    ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", persistTo, "--command", sql],
+    {
+      env: {
+        ...process.env,
+        CI: "true",
+        WRANGLER_SEND_METRICS: "false",
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      },
+    },
+  );
+}
+
+describe("npm run sim (relay simulator) against wrangler dev", () => {
+  let server: BenchServer;
+  let persistTo: string;
+
+  beforeAll(async () => {
+    persistTo = mkdtempSync(join(tmpdir(), "zander-sim-e2e-"));
+    server = await startBenchServer({
+      port: PORT,
+      config: "wrangler.toml",
+      persistTo,
+      vars: { AUTH_SECRET: SECRET },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    if (persistTo) rmSync(persistTo, { recursive: true, force: true });
+  });
+
+  it("runs relays and consumers for a few seconds and finds every acked sample in D1 exactly once", async () => {
+    const { code, stdout, stderr } = await runSimCli([
+      "--url",
+      server.url,
+      "--users",
+      "2",
+      "--relays",
+      "4",
+      "--consumers",
+      "2",
+      "--samples",
+      "20",
+      "--duration",
+      "2",
+      "--json",
+    ]);
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(stdout) as SimReport;
+    expect(report.ok).toBe(true);
+    expect(report.framesAcked).toBeGreaterThan(10);
+    expect(report.samplesAcked).toBe(report.framesAcked * 20);
+    expect(report.ackLatencyMs.count).toBe(report.framesAcked);
+    // One consumer per user, connected before the relays: every acked frame is fanned out to it.
+    expect(report.consumerSamples).toBe(report.samplesAcked);
+    expect(report.fanoutLatencyMs.count).toBe(report.framesAcked);
+    expect(report.lossCheck).toMatchObject({
+      ok: true,
+      settled: true,
+      missing: 0,
+      duplicates: 0,
+      unexpected: 0,
+    });
+    expect(report.lossCheck?.expected).toBe(report.samplesAcked);
+    // Live progress went to stderr, the report alone to stdout.
+    expect(stderr).toMatch(/frames\/s .* samples\/s unacked \d+ errors/);
+  });
+
+  it("lists its options with --help", async () => {
+    const { code, stdout } = await runSimCli(["--help"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: npm run sim -- \[options\]/);
+    for (const option of ["--url", "--secret", "--users", "--relays", "--consumers", "--samples", "--rate"]) {
+      expect(stdout).toContain(option);
+    }
+  });
+
+  it("names the option that is wrong and exits 2", async () => {
+    const { code, stderr } = await runSimCli(["--url", server.url, "--samples", "0"]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--samples must be a whole number from 1 to 10000, got "0"/);
+  });
+
+  it("catches a sample deleted from D1 and a sample stored twice", async () => {
+    const options = parseSimArgs(
+      ["--url", server.url, "--users", "1", "--relays", "2", "--samples", "5", "--frames", "20", "--quiet"],
+      () => SECRET,
+    ) as SimOptions;
+    const load = await runLoad(options);
+    expect(load.stats.framesAcked).toBe(40);
+    const before = await verifyStored(server.url, load, 30);
+    expect(before).toMatchObject({ ok: true, expected: 200, stored: 200 });
+
+    const user = load.users[0]?.userId as string;
+    // One acked sample vanishes; another one is stored a second time under another index.
+    await d1(
+      persistTo,
+      `DELETE FROM samples WHERE user_id = '${user}' AND relay_id = 'r0' AND seq = 3 AND idx = 1`,
+    );
+    await d1(
+      persistTo,
+      `INSERT INTO samples SELECT user_id, relay_id, session_id, seq, idx + 100, t, ch, v FROM samples
+       WHERE user_id = '${user}' AND relay_id = 'r1' AND seq = 7 AND idx = 4`,
+    );
+
+    const after = await verifyStored(server.url, load, 10);
+    expect(after).toMatchObject({
+      ok: false,
+      expected: 200,
+      stored: 200,
+      missing: 1,
+      duplicates: 1,
+      unexpected: 0,
+    });
+    expect(after.examples.missing).toEqual([`${user}: ch=r0 seq=3 idx=1`]);
+    expect(after.examples.duplicates).toEqual([`${user}: ch=r1 seq=7 idx=4 stored 2 times`]);
+  });
+});

@@ -1,0 +1,170 @@
+import { mintToken, type TokenRole } from "../../../tools/lib/token.ts";
+
+export const E2E_AUTH_SECRET = "e2e-auth-secret-0123456789abcdef";
+export const E2E_METRICS_TOKEN = "e2e-metrics-token";
+
+/** The Prometheus names of SPEC §5 (histograms by their family name). */
+export const SPEC_METRIC_NAMES = [
+  "edge_relay_connections",
+  "consumer_connections",
+  "messages_received_total",
+  "messages_processed_total",
+  "messages_failed_total",
+  "buffer_size",
+  "buffer_capacity",
+  "active_sessions",
+  "sessions_created_total",
+  "sessions_ended_total",
+  "db_writes_total",
+  "db_write_duration_seconds",
+  "db_batch_size",
+  "pending_writes",
+  "http_requests_total",
+  "http_request_duration_seconds",
+  "http_requests_in_progress",
+  "http_request_size_bytes",
+  "http_response_size_bytes",
+  "ws_connections_total",
+  "ws_messages_received_total",
+  "ws_messages_sent_total",
+  "ws_errors_total",
+  "ws_reconnections_total",
+  "ws_message_latency_seconds",
+];
+
+type Frame = Record<string, unknown>;
+
+/** A WebSocket client of a running Worker (Node's WebSocket). */
+export class Client {
+  private readonly frames: Frame[] = [];
+  private readonly waiters: ((f: Frame) => void)[] = [];
+
+  readonly ws: WebSocket;
+
+  private constructor(ws: WebSocket) {
+    this.ws = ws;
+    ws.addEventListener("message", (e) => {
+      const frame = JSON.parse(String(e.data)) as Frame;
+      const waiter = this.waiters.shift();
+      if (waiter) waiter(frame);
+      else this.frames.push(frame);
+    });
+  }
+
+  static async open(baseUrl: string, role: TokenRole, userId: string): Promise<Client> {
+    const token = await mintToken({ secret: E2E_AUTH_SECRET, userId, role });
+    const path = role === "relay" ? "/v1/relay" : "/v1/consume";
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}${path}?user_id=${userId}&token=${token}`);
+    await new Promise<void>((resolve, reject) => {
+      ws.addEventListener("open", () => resolve(), { once: true });
+      ws.addEventListener("error", () => reject(new Error(`${role} upgrade for ${userId} failed`)), {
+        once: true,
+      });
+    });
+    return new Client(ws);
+  }
+
+  send(frame: Frame | string): void {
+    this.ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+  }
+
+  next(timeoutMs = 10_000): Promise<Frame> {
+    const queued = this.frames.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no frame in time")), timeoutMs);
+      this.waiters.push((f) => {
+        clearTimeout(timer);
+        resolve(f);
+      });
+    });
+  }
+
+  async request(frame: Frame | string): Promise<Frame> {
+    this.send(frame);
+    return this.next();
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise((r) => this.ws.addEventListener("close", r, { once: true }));
+    this.ws.close(1000, "done");
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 2_000))]);
+  }
+}
+
+/**
+ * Traffic that touches every SPEC metric: a consumer and a relay session with samples, an invalid frame, a ping,
+ * a relay reconnect, plain HTTP requests. Leaves one relay and one consumer connected (live gauges).
+ */
+export async function driveTraffic(
+  baseUrl: string,
+  userId: string,
+): Promise<{ relay: Client; consumer: Client }> {
+  for (let i = 0; i < 3; i++) await fetch(`${baseUrl}/health`);
+  await fetch(`${baseUrl}/v1/users/${userId}/samples?from=0&to=1`);
+  const consumer = await Client.open(baseUrl, "consumer", userId);
+  let relay = await Client.open(baseUrl, "relay", userId);
+  relay.send({ type: "session_start", session_id: "s1", relay_id: "r1" });
+  const frame = (seq: number) => ({
+    type: "samples",
+    relay_id: "r1",
+    session_id: "s1",
+    seq,
+    samples: [{ t: Date.now(), ch: "hr", v: seq }],
+  });
+  for (let seq = 1; seq <= 3; seq++) await expectFrame(relay.request(frame(seq)), "ack");
+  await expectFrame(relay.request("not json"), "error");
+  await expectFrame(relay.request({ type: "ping" }), "pong");
+  await relay.close();
+  relay = await Client.open(baseUrl, "relay", userId);
+  await expectFrame(relay.request(frame(4)), "ack");
+  relay.send({ type: "session_end", session_id: "s1" });
+  relay.send({ type: "session_start", session_id: "s2", relay_id: "r1" });
+  await expectFrame(relay.request({ ...frame(5), session_id: "s2" }), "ack");
+  return { relay, consumer };
+}
+
+async function expectFrame(reply: Promise<Frame>, type: string): Promise<void> {
+  const frame = await reply;
+  if (frame.type !== type) throw new Error(`expected a ${type} frame, got ${JSON.stringify(frame)}`);
+}
+
+/** GET a metrics route with the bearer token. */
+export async function scrapeText(baseUrl: string, path = "/metrics"): Promise<string> {
+  const res = await fetch(`${baseUrl}${path}`, { headers: { Authorization: `Bearer ${E2E_METRICS_TOKEN}` } });
+  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return res.text();
+}
+
+/** Sample lines as `name{labels}` → value. */
+export function parseSamples(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const at = line.lastIndexOf(" ");
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}
+
+/**
+ * Scrapes `path` until it contains `mustContain` and two scrapes 1.5 s apart are equal (every flush has landed);
+ * returns the text. Lines of remote_write_requests_total, which a running push moves, do not count as a change.
+ */
+export async function settledScrape(
+  baseUrl: string,
+  mustContain: string,
+  path = "/metrics-custom",
+  timeoutMs = 60_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  const stable = (text: string) => text.replace(/^remote_write_requests_total.*$/gm, "");
+  let previous = await scrapeText(baseUrl, path);
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 1_500));
+    const current = await scrapeText(baseUrl, path);
+    if (current.includes(mustContain) && stable(current) === stable(previous)) return current;
+    previous = current;
+  }
+  throw new Error(`${path} did not settle with ${mustContain} within ${timeoutMs} ms:\n${previous}`);
+}

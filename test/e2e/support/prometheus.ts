@@ -1,0 +1,88 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse, stringify } from "yaml";
+import { type Daemon, startDaemon } from "./daemon";
+
+export const COLLECTOR_CONFIG = "collector/otel-collector.yaml";
+
+/**
+ * The scrape configs of the collector's prometheus receiver, as the collector hands them to its embedded
+ * Prometheus: `${env:VAR}` expanded from `env` (a missing one throws), then `$$` unescaped to `$`.
+ */
+export function collectorScrapeConfigs(env: Record<string, string>): Record<string, unknown>[] {
+  const expand = (text: string) =>
+    text
+      .replace(/\$\{env:([A-Za-z0-9_]+)\}/g, (_all, name: string) => {
+        const value = env[name];
+        if (value === undefined)
+          throw new Error(`${COLLECTOR_CONFIG} uses \${env:${name}}, which the test did not set`);
+        return value;
+      })
+      .replaceAll("$$", "$");
+  const walk = (v: unknown): unknown =>
+    typeof v === "string"
+      ? expand(v)
+      : Array.isArray(v)
+        ? v.map(walk)
+        : v && typeof v === "object"
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
+          : v;
+  const config = parse(readFileSync(COLLECTOR_CONFIG, "utf8")) as {
+    receivers: { prometheus: { config: { scrape_configs: unknown[] } } };
+  };
+  return walk(config.receivers.prometheus.config.scrape_configs) as Record<string, unknown>[];
+}
+
+export interface PrometheusConfigOptions {
+  scrapeConfigs: Record<string, unknown>[];
+  ruleFiles: string[];
+  alertmanagerTarget?: string;
+  /** Scrape and evaluation interval, e.g. "1s" in end-to-end runs. */
+  interval: string;
+}
+
+export function prometheusConfig(options: PrometheusConfigOptions): string {
+  return stringify({
+    global: { scrape_interval: options.interval, evaluation_interval: options.interval },
+    rule_files: options.ruleFiles,
+    ...(options.alertmanagerTarget
+      ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [options.alertmanagerTarget] }] }] } }
+      : {}),
+    scrape_configs: options.scrapeConfigs.map((c) => ({
+      ...c,
+      scrape_interval: options.interval,
+      scrape_timeout: options.interval,
+    })),
+  });
+}
+
+export interface Prometheus extends Daemon {
+  url: string;
+  /** Instant query; returns the result vector. */
+  query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+}
+
+/** Starts a real Prometheus on 127.0.0.1:port with `configYaml`, its data in `dir`. */
+export async function startPrometheus(port: number, configYaml: string, dir: string): Promise<Prometheus> {
+  const configFile = join(dir, "prometheus.yml");
+  writeFileSync(configFile, configYaml);
+  const url = `http://127.0.0.1:${port}`;
+  const daemon = await startDaemon(
+    "prometheus",
+    [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      // Alerts reach Alertmanager a second after they fire, not a minute later.
+      "--rules.alert.resend-delay=1s",
+    ],
+    `${url}/-/ready`,
+  );
+  const query = async (expr: string) => {
+    const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    const body = (await res.json()) as { status: string; error?: string; data: { result: unknown } };
+    if (body.status !== "success") throw new Error(`query ${expr} failed: ${body.error}`);
+    return body.data.result as { metric: Record<string, string>; value: [number, string] }[];
+  };
+  return { ...daemon, url, query };
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { seriesKey } from "../../src/metrics/delta";
+import { LATENCY_BUCKETS_S } from "../../src/metrics/instruments";
+import { mergeShardStates } from "../../src/metrics/merge";
+import { renderPrometheusText, toPromSamples } from "../../src/metrics/render";
+import { samples, userGauges } from "./support";
+
+const latency = (counts: number[], sum: number) => ({
+  name: "ws_message_latency_seconds",
+  labels: { message_type: "ack" },
+  boundaries: [...LATENCY_BUCKETS_S],
+  counts,
+  sum,
+  count: counts.reduce((a, b) => a + b, 0),
+});
+
+const merged = mergeShardStates(
+  [
+    {
+      counters: [{ name: "messages_processed", labels: { message_type: "samples" }, value: 3 }],
+      histograms: [latency([1, 0, 0, 0, 0, 0, 0, 0, 0], 0.0005)],
+      gauges: [userGauges("a", 5, 10)],
+    },
+    {
+      counters: [{ name: "messages_processed", labels: { message_type: "samples" }, value: 4 }],
+      histograms: [latency([0, 2, 0, 0, 0, 0, 0, 0, 1], 9)],
+      gauges: [userGauges("b", 1, 10)],
+    },
+  ],
+  1,
+);
+
+describe("merge and render", () => {
+  it("adds counters and histogram buckets across shards and names counters with _total once", () => {
+    const text = renderPrometheusText(merged);
+    const s = samples(text);
+    expect(s.get('messages_processed_total{message_type="samples"}')).toBe(7);
+    expect(s.get('ws_message_latency_seconds_bucket{message_type="ack",le="0.001"}')).toBe(1);
+    expect(s.get('ws_message_latency_seconds_bucket{message_type="ack",le="0.005"}')).toBe(3);
+    expect(s.get('ws_message_latency_seconds_bucket{message_type="ack",le="+Inf"}')).toBe(4);
+    expect(s.get('ws_message_latency_seconds_count{message_type="ack"}')).toBe(4);
+    // limit 1: the fuller buffer (a: 5/10) keeps its label, b goes to _other.
+    expect(s.get('buffer_size{user_id="a"}')).toBe(5);
+    expect(s.get('buffer_size{user_id="_other"}')).toBe(1);
+    expect(s.get("edge_relay_connections")).toBe(2);
+    expect(text).toContain("# TYPE messages_processed_total counter");
+    expect(text).not.toMatch(/_total_total|# UNIT|otel_scope|target_info/);
+  });
+
+  it("pushes exactly the series the text exposes (remote-write = scrape)", () => {
+    const scraped = samples(renderPrometheusText(merged));
+    const pushed = new Map(
+      toPromSamples(merged).map((p) => {
+        const { __name__, ...labels } = p.labels;
+        return [seriesKey(__name__ as string, labels), p.value];
+      }),
+    );
+    const fromText = new Map(
+      [...scraped].map(([key, value]) => {
+        const brace = key.indexOf("{");
+        const name = brace < 0 ? key : key.slice(0, brace);
+        const labels = Object.fromEntries(
+          [...(brace < 0 ? "" : key.slice(brace + 1, -1)).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [
+            m[1],
+            m[2],
+          ]),
+        );
+        return [seriesKey(name, labels as Record<string, string>), value];
+      }),
+    );
+    expect(pushed).toEqual(fromText);
+  });
+});

@@ -1,0 +1,36 @@
+import { readFileSync } from "node:fs";
+import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  wrangler: string;
+  workerd: string;
+  /** 1-minute load average when the run started and when it ended: other work on the machine skews figures. */
+  loadAverage: { start: number; end: number };
+}
+
+/** The machine and the versions that produced the figures (BENCHMARKS.md states them with every table). */
+export function describeMachine(loadAtStart: number): Machine {
+  const installed = (name: string) =>
+    (
+      JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as {
+        version: string;
+      }
+    ).version;
+  return {
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model.trim() ?? "unknown",
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    wrangler: installed("wrangler"),
+    workerd: installed("workerd"),
+    loadAverage: { start: loadAtStart, end: Math.round((loadavg()[0] ?? 0) * 100) / 100 },
+  };
+}

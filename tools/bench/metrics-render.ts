@@ -1,0 +1,62 @@
+import { percentile } from "../sim/latency.ts";
+import type { BenchServer } from "./wrangler-server.ts";
+
+export interface RenderResult {
+  /** Series seeded on top of what the benchmark itself recorded. */
+  seeded: number;
+  /** Sample lines in the answer (every series; a histogram series counts its buckets, sum and count). */
+  lines: number;
+  bytes: number;
+  /** GET /metrics round trip: read every shard, merge, serialize (ms). */
+  p50Ms: number;
+  maxMs: number;
+}
+
+const SCRAPES = 7;
+
+/**
+ * Times `GET /metrics` after seeding the metric shards up to each of `sizes` extra series (through the
+ * benchmark route that delivers batches the way the pipeline does).
+ */
+export async function measureMetricsRender(
+  server: BenchServer,
+  metricsToken: string,
+  shards: number,
+  sizes: number[],
+): Promise<RenderResult[]> {
+  const results: RenderResult[] = [];
+  let seeded = 0;
+  for (const size of sizes) {
+    if (size > seeded) {
+      const url = new URL("/bench/seed-metrics", server.url);
+      url.search = new URLSearchParams({
+        from: String(seeded),
+        to: String(size),
+        shards: String(shards),
+      }).toString();
+      const res = await fetch(url, { method: "POST" });
+      if (!res.ok) throw new Error(`seeding metrics answered ${res.status}: ${await res.text()}`);
+      seeded = size;
+    }
+    const times: number[] = [];
+    let text = "";
+    for (let i = 0; i < SCRAPES; i++) {
+      const startedAt = performance.now();
+      const res = await fetch(`${server.url}/metrics`, {
+        headers: { authorization: `Bearer ${metricsToken}` },
+      });
+      text = await res.text();
+      if (!res.ok) throw new Error(`GET /metrics answered ${res.status}: ${text.slice(0, 300)}`);
+      times.push(performance.now() - startedAt);
+    }
+    times.sort((a, b) => a - b);
+    results.push({
+      seeded: size,
+      lines: text.split("\n").filter((l) => l && !l.startsWith("#")).length,
+      bytes: Buffer.byteLength(text),
+      p50Ms: Math.round(percentile(times, 50) * 10) / 10,
+      maxMs: Math.round((times[times.length - 1] ?? 0) * 10) / 10,
+    });
+  }
+  return results;
+}

@@ -1,0 +1,109 @@
+import type { CellResult } from "./cells.ts";
+import type { Machine } from "./machine.ts";
+import type { RenderResult } from "./metrics-render.ts";
+import { type BenchPlan, TARGETS } from "./plan.ts";
+
+/** One row of the matrix: the same load against both ceilings and the full pipeline. */
+export interface MatrixRow {
+  samples: number;
+  relays: number;
+  parse: CellResult;
+  sqlite: CellResult;
+  pipeline: CellResult;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  machine: Machine;
+  plan: BenchPlan;
+  matrix: MatrixRow[];
+  halfLoad: CellResult;
+  fanout: CellResult;
+  users: CellResult[];
+  /** The /metrics timings, or why they could not be taken. */
+  metrics: RenderResult[] | string;
+}
+
+export interface TargetCheck {
+  name: string;
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+export function ratio(a: number, b: number): number {
+  return b > 0 ? a / b : 0;
+}
+
+/** Compares the figures with the targets of this machine class (reported, not asserted). */
+export function checkTargets(r: BenchResults): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const at100 = r.matrix.filter((row) => row.samples === 100);
+  const best100 = at100.reduce<MatrixRow | undefined>(
+    (best, row) => (!best || row.pipeline.samplesPerS > best.pipeline.samplesPerS ? row : best),
+    undefined,
+  );
+  if (best100) {
+    const p = best100.pipeline.samplesPerS;
+    const where = `(100 samples/frame, ${best100.relays} relays)`;
+    checks.push({
+      name: "samples/s durably acked at 100 samples/frame",
+      target: `≥ ${TARGETS.samplesPerSAt100.toLocaleString("en-US")}`,
+      measured: `${p.toLocaleString("en-US")} ${where}`,
+      met: p >= TARGETS.samplesPerSAt100,
+    });
+    checks.push({
+      name: "above the one-commit-per-frame ceiling",
+      target: "> 100 % of SQLite ceiling",
+      measured: `${pct(ratio(p, best100.sqlite.samplesPerS))} ${where}`,
+      met: p > best100.sqlite.samplesPerS,
+    });
+    checks.push({
+      name: "share of the parse-only ceiling",
+      target: `≥ ${pct(TARGETS.shareOfParseCeiling)}`,
+      measured: `${pct(ratio(p, best100.parse.samplesPerS))} ${where}`,
+      met: ratio(p, best100.parse.samplesPerS) >= TARGETS.shareOfParseCeiling,
+    });
+  }
+  const at1 = r.matrix.filter((row) => row.samples === 1);
+  if (at1.length) {
+    const best = Math.max(...at1.map((row) => row.pipeline.framesPerS));
+    checks.push({
+      name: "frames/s acked at 1 sample/frame",
+      target: `≥ ${TARGETS.framesPerSAt1.toLocaleString("en-US")}`,
+      measured: best.toLocaleString("en-US"),
+      met: best >= TARGETS.framesPerSAt1,
+    });
+  }
+  checks.push({
+    name: `p99 ack latency at half load (${r.plan.halfLoad.framesPerS * r.plan.halfLoad.samples} samples/s)`,
+    target: `< ${TARGETS.ackP99Ms} ms`,
+    measured: `${ms(r.halfLoad.ackMs.p99)} (${r.halfLoad.samplesPerS.toLocaleString("en-US")} samples/s reached)`,
+    met: r.halfLoad.ackMs.p99 < TARGETS.ackP99Ms && r.halfLoad.ackMs.count > 0,
+  });
+  checks.push({
+    name: "p99 consumer fan-out latency at half load",
+    target: `< ${TARGETS.fanoutP99Ms} ms`,
+    measured: ms(r.fanout.fanoutMs.p99),
+    met: r.fanout.fanoutMs.p99 < TARGETS.fanoutP99Ms && r.fanout.fanoutMs.count > 0,
+  });
+  const costs = r.users.map((c) => c.serverCpuUsPerSample).filter((c) => c > 0);
+  if (costs.length > 1) {
+    const spread = Math.max(...costs) / Math.min(...costs);
+    checks.push({
+      name: `server CPU per sample flat from ${r.users[0]?.users} to ${r.users[r.users.length - 1]?.users} users`,
+      target: `max/min ≤ ${TARGETS.costSpread}`,
+      measured: `${spread.toFixed(2)} (${costs.map((c) => `${c} µs`).join(", ")})`,
+      met: spread <= TARGETS.costSpread,
+    });
+  }
+  return checks;
+}
+
+export function pct(x: number): string {
+  return `${Math.round(x * 100)} %`;
+}
+
+export function ms(x: number): string {
+  return Number.isFinite(x) ? `${x.toFixed(1)} ms` : "n/a";
+}

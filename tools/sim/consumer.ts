@@ -1,0 +1,79 @@
+import type { SimRelay } from "./relay.ts";
+import type { RunStats } from "./run-stats.ts";
+
+const RECONNECT_MS = 500;
+
+/**
+ * One simulated consumer of a user's live stream (SPEC §3): counts the samples fanned out to it and measures
+ * fan-out latency as the time from the relay's first send of a frame to its arrival here (both clocks are
+ * this process's performance.now()).
+ */
+export class SimConsumer {
+  private readonly url: string;
+  private readonly relays: ReadonlyMap<string, SimRelay>;
+  private readonly stats: RunStats;
+  private socket: WebSocket | null = null;
+  private closing = false;
+  private opened: (() => void) | null = null;
+
+  constructor(url: string, relays: ReadonlyMap<string, SimRelay>, stats: RunStats) {
+    this.url = url;
+    this.relays = relays;
+    this.stats = stats;
+  }
+
+  /** Connects; resolves once the socket is open (or after `timeoutMs`, the reconnects go on). */
+  connect(timeoutMs: number): Promise<void> {
+    const ready = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.opened = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.open();
+    return ready;
+  }
+
+  close(): void {
+    this.closing = true;
+    this.socket?.close(1000, "simulation done");
+  }
+
+  private open(): void {
+    const socket = new WebSocket(this.url);
+    this.socket = socket;
+    let wasOpen = false;
+    socket.addEventListener("open", () => {
+      wasOpen = true;
+      this.opened?.();
+      this.opened = null;
+    });
+    socket.addEventListener("message", (event) => this.onMessage(event.data));
+    socket.addEventListener("error", () => {});
+    socket.addEventListener("close", () => {
+      if (this.closing) return;
+      if (wasOpen) this.stats.reconnects++;
+      else this.stats.countError("connect");
+      setTimeout(() => this.open(), RECONNECT_MS);
+    });
+  }
+
+  private onMessage(data: unknown): void {
+    if (typeof data !== "string") return;
+    const receivedAt = performance.now();
+    let frame: { type?: unknown; relay_id?: unknown; seq?: unknown; samples?: unknown };
+    try {
+      frame = JSON.parse(data);
+    } catch {
+      this.stats.countError("bad_server_frame");
+      return;
+    }
+    if (frame.type !== "samples" || !Array.isArray(frame.samples)) return;
+    this.stats.consumerFrames++;
+    this.stats.consumerSamples += frame.samples.length;
+    if (typeof frame.relay_id !== "string" || typeof frame.seq !== "number") return;
+    const sentAt = this.relays.get(frame.relay_id)?.firstSentAt(frame.seq);
+    if (sentAt !== undefined) this.stats.fanoutLatency.record(receivedAt - sentAt);
+  }
+}

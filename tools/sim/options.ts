@@ -1,0 +1,194 @@
+import { parseArgs } from "node:util";
+
+/** What one simulator run does. Every count and duration is bounded by HARD_LIMITS. */
+export interface SimOptions {
+  /** Base URL of the deployment, e.g. http://127.0.0.1:8787 or https://zander-edge.example.workers.dev */
+  url: string;
+  /** AUTH_SECRET of that deployment: the simulator mints its own relay and consumer tokens. */
+  secret: string;
+  users: number;
+  /** Relays in total, spread round-robin over the users (relay i belongs to user i % users). */
+  relays: number;
+  /** Consumers in total, spread round-robin over the users. */
+  consumers: number;
+  /** Samples per frame. */
+  samples: number;
+  /** Target frames per second over all relays; 0 sends as fast as acks allow. */
+  rate: number;
+  /** Unacked frames a relay may have in flight. */
+  window: number;
+  /** The run stops creating frames after this many seconds ... */
+  durationS: number;
+  /** ... or once every relay sent this many frames, whichever comes first (null: no frame limit). */
+  frames: number | null;
+  /** Seconds to wait for the last unacked frames at the end of the run. */
+  drainTimeoutS: number;
+  /** Read the samples back from D1 and count missing and duplicate ones. */
+  lossCheck: boolean;
+  /** Seconds the loss check waits for the buffers to flush to D1 before it gives its verdict. */
+  settleTimeoutS: number;
+  json: boolean;
+  quiet: boolean;
+  /** WebSocket path relays connect to (the benchmark points it at its ceiling objects). */
+  relayPath: string;
+  /** Prefix of the generated user ids, so that runs never see each other's samples. */
+  userPrefix: string;
+}
+
+/** Hard caps: a typo must not turn a load test into a denial of service against production. */
+export const HARD_LIMITS = {
+  users: 10_000,
+  relays: 10_000,
+  consumers: 10_000,
+  samples: 10_000, // SPEC §3 default MAX_SAMPLES_PER_FRAME
+  rate: 1_000_000,
+  window: 1_024,
+  durationS: 3_600,
+  frames: 10_000_000,
+  drainTimeoutS: 300,
+  settleTimeoutS: 600,
+  /** Samples the loss check reads back in one run (memory and D1 read cost). */
+  lossCheckSamples: 20_000_000,
+} as const;
+
+export const USAGE = `Usage: npm run sim -- [options]
+
+Simulates edge relays and consumers against a Zander Edge deployment, then checks that every acked
+sample reached D1 exactly once.
+
+  --url URL             deployment base URL (default http://127.0.0.1:8787)
+  --secret S            AUTH_SECRET of the deployment (default: $AUTH_SECRET, or .dev.vars for a local URL)
+  --users U             users (default 1, max ${HARD_LIMITS.users})
+  --relays N            relays in total, round-robin over users (default: one per user, max ${HARD_LIMITS.relays})
+  --consumers C         consumers in total, round-robin over users (default 0, max ${HARD_LIMITS.consumers})
+  --samples S           samples per frame (default 10, max ${HARD_LIMITS.samples})
+  --rate F              target frames/s over all relays; 0 = as fast as acks allow (default 0)
+  --window W            unacked frames in flight per relay (default 16, max ${HARD_LIMITS.window})
+  --duration SECONDS    stop sending after this long (default 10, max ${HARD_LIMITS.durationS})
+  --frames N            stop once every relay sent N frames (default: no limit, max ${HARD_LIMITS.frames})
+  --drain-timeout SEC   wait this long for the last acks (default 30)
+  --no-loss-check       skip reading the samples back
+  --settle-timeout SEC  wait at most this long for the buffers to reach D1 (default 60)
+  --json                print the report as JSON on stdout
+  --quiet               no live progress on stderr
+  -h, --help            this text
+
+Exit status: 0 when the run completed and the loss check passed, 1 when samples were missing or duplicated
+(or could not be verified), 2 on bad options.`;
+
+export class OptionsError extends Error {
+  override name = "OptionsError";
+}
+
+const CLI_OPTIONS = {
+  url: { type: "string", default: "http://127.0.0.1:8787" },
+  secret: { type: "string" },
+  users: { type: "string", default: "1" },
+  relays: { type: "string" },
+  consumers: { type: "string", default: "0" },
+  samples: { type: "string", default: "10" },
+  rate: { type: "string", default: "0" },
+  window: { type: "string", default: "16" },
+  duration: { type: "string", default: "10" },
+  frames: { type: "string" },
+  "drain-timeout": { type: "string", default: "30" },
+  "loss-check": { type: "boolean", default: true },
+  "settle-timeout": { type: "string", default: "60" },
+  json: { type: "boolean", default: false },
+  quiet: { type: "boolean", default: false },
+  "relay-path": { type: "string", default: "/v1/relay" },
+  "user-prefix": { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+/**
+ * Parses command-line arguments into SimOptions. `secretFallback` supplies AUTH_SECRET when --secret is not
+ * given (the CLI passes the environment or .dev.vars). Returns "help" when --help was asked for.
+ */
+export function parseSimArgs(
+  argv: string[],
+  secretFallback: (url: string) => string | undefined,
+): SimOptions | "help" {
+  let values: ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS; allowNegative: true }>>["values"];
+  try {
+    ({ values } = parseArgs({ args: argv, options: CLI_OPTIONS, allowNegative: true, strict: true }));
+  } catch (err) {
+    throw new OptionsError((err as Error).message);
+  }
+  if (values.help) return "help";
+
+  const url = parseUrl(values.url);
+  const users = int("--users", values.users, 1, HARD_LIMITS.users);
+  const relays = int("--relays", values.relays ?? String(users), users, HARD_LIMITS.relays);
+  const secret = values.secret ?? secretFallback(url);
+  if (!secret) throw new OptionsError("AUTH_SECRET is not set: pass --secret or set AUTH_SECRET.");
+  const userPrefix = values["user-prefix"] ?? `sim-${Date.now().toString(36)}`;
+  if (!/^[A-Za-z0-9_.-]{1,40}$/.test(userPrefix)) {
+    throw new OptionsError(`--user-prefix must be 1-40 of [A-Za-z0-9_.-], got ${JSON.stringify(userPrefix)}`);
+  }
+  if (!values["relay-path"].startsWith("/")) throw new OptionsError("--relay-path must start with /");
+  const options: SimOptions = {
+    url,
+    secret,
+    users,
+    relays,
+    consumers: int("--consumers", values.consumers, 0, HARD_LIMITS.consumers),
+    samples: int("--samples", values.samples, 1, HARD_LIMITS.samples),
+    rate: int("--rate", values.rate, 0, HARD_LIMITS.rate),
+    window: int("--window", values.window, 1, HARD_LIMITS.window),
+    durationS: num("--duration", values.duration, 0.1, HARD_LIMITS.durationS),
+    frames: values.frames === undefined ? null : int("--frames", values.frames, 1, HARD_LIMITS.frames),
+    drainTimeoutS: num("--drain-timeout", values["drain-timeout"], 0, HARD_LIMITS.drainTimeoutS),
+    lossCheck: values["loss-check"],
+    settleTimeoutS: num("--settle-timeout", values["settle-timeout"], 0, HARD_LIMITS.settleTimeoutS),
+    json: values.json,
+    quiet: values.quiet,
+    relayPath: values["relay-path"],
+    userPrefix,
+  };
+  checkLossCheckBudget(options);
+  return options;
+}
+
+/** The loss check keeps every acked sample's identity in memory: refuse runs it cannot verify. */
+export function checkLossCheckBudget(options: SimOptions): void {
+  if (!options.lossCheck || options.frames === null) return;
+  const samples = options.relays * options.frames * options.samples;
+  if (samples > HARD_LIMITS.lossCheckSamples) {
+    throw new OptionsError(
+      `--relays x --frames x --samples = ${samples} samples is more than the loss check reads back ` +
+        `(${HARD_LIMITS.lossCheckSamples}); lower them or pass --no-loss-check`,
+    );
+  }
+}
+
+function parseUrl(raw: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new OptionsError(`--url must be an http(s) URL, got ${JSON.stringify(raw)}`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new OptionsError(`--url must be an http(s) URL, got ${JSON.stringify(raw)}`);
+  }
+  return parsed.origin;
+}
+
+function num(name: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(value) || value < min || value > max) {
+    throw new OptionsError(`${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function int(name: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isInteger(value) || value < min || value > max) {
+    throw new OptionsError(
+      `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
