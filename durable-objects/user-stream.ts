@@ -577,9 +577,14 @@ export class UserStream extends DurableObject<Env> {
     return Math.max(due, Date.now() + this.#config.flushIntervalMs);
   }
 
-  /** Recorded metrics need an alarm to ship them; asking costs a gauge snapshot, so only when none is set. */
+  /**
+   * Recorded metrics need an alarm to ship them within about a flush interval: deltas live only in memory until
+   * then, and a hibernated object is evicted soon. Asking costs a gauge snapshot, so only when the alarm set is
+   * later than that (e.g. only the session watchdog) or none is set.
+   */
   #armForMetrics(): void {
-    if (this.#alarmAt === null) this.#ensureAlarm(this.#metricsDue());
+    const soonest = Date.now() + this.#config.flushIntervalMs;
+    if (this.#alarmAt === null || this.#alarmAt > soonest) this.#ensureAlarm(this.#metricsDue());
   }
 
   #ensureAlarm(at: number | null): void {

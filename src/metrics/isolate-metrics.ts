@@ -1,7 +1,12 @@
 import { getConfig } from "../config";
 import type { Env } from "../env";
 import type { GaugeSnapshot } from "./delta";
-import { createHttpInstruments, type HttpInstruments } from "./instruments";
+import {
+  createHttpInstruments,
+  createIngestInstruments,
+  type HttpInstruments,
+  type IngestInstruments,
+} from "./instruments";
 import { Outbox } from "./outbox";
 import { MetricsRecorder } from "./recorder";
 import { sendBatch } from "./shards";
@@ -20,6 +25,8 @@ import { sendBatch } from "./shards";
  */
 export class IsolateMetrics {
   readonly instruments: HttpInstruments;
+  /** For frames the Worker answers itself (a POSTed frame refused before it reaches the user object). */
+  readonly ingest: Pick<IngestInstruments, "messagesReceived" | "messagesFailed">;
   private readonly recorder = new MetricsRecorder();
   private readonly outbox = new Outbox("isolate");
   private shard: number | null = null;
@@ -28,6 +35,8 @@ export class IsolateMetrics {
 
   constructor() {
     this.instruments = createHttpInstruments(this.recorder.meter);
+    const { messagesReceived, messagesFailed } = createIngestInstruments(this.recorder.meter);
+    this.ingest = { messagesReceived, messagesFailed };
   }
 
   /** Ships what was recorded so far; resolves when it is delivered or kept for the next flush. Never throws. */

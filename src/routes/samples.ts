@@ -2,6 +2,7 @@ import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { getConfig } from "../config";
 import type { Env } from "../env";
+import { getIsolateMetrics } from "../metrics/isolate-metrics";
 import { type ErrorFrame, errorFrame, type ReplyFrame } from "../protocol/frames";
 import { parseClientFrame } from "../protocol/parse-frame";
 import { checkAccess, errorResponse } from "./guard";
@@ -35,17 +36,22 @@ async function postSamples(c: Context<{ Bindings: Env }>): Promise<Response> {
     return c.json(errorFrame(code, message), status);
   }
   const config = getConfig(c.env);
+  const refuse = (type: string, error: ErrorFrame) => {
+    // Refused here, before the user object: counted here, as the object counts the frames it refuses.
+    const { messagesReceived, messagesFailed } = getIsolateMetrics().ingest;
+    messagesReceived.add(1, { message_type: type, user_id: access.userId });
+    messagesFailed.add(1, { message_type: type, error_type: error.code });
+    return reply(c, error);
+  };
   const declared = Number(c.req.header("Content-Length") ?? 0);
   if (declared > config.maxFrameBytes) {
-    return reply(c, errorFrame("too_large", `frame is larger than ${config.maxFrameBytes} bytes`));
+    return refuse("samples", errorFrame("too_large", `frame is larger than ${config.maxFrameBytes} bytes`));
   }
   const parsed = parseClientFrame(await c.req.text(), config);
-  if (!parsed.ok) return reply(c, parsed.error);
+  if (!parsed.ok) return refuse(parsed.type, parsed.error);
   if (!parsed.samples) {
-    return reply(
-      c,
-      errorFrame("invalid", `type: this route takes a samples frame, got ${parsed.frame.type}`),
-    );
+    const type = parsed.frame.type;
+    return refuse(type, errorFrame("invalid", `type: this route takes a samples frame, got ${type}`));
   }
   const stub = c.env.USER_STREAM.getByName(access.userId);
   return reply(c, await stub.ingest(access.userId, parsed.samples));

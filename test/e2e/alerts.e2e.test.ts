@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -97,25 +97,6 @@ function startLoad(relay: RelaySocket): { stop(): Promise<void> } {
   };
 }
 
-/**
- * The state directory of the wrangler dev on `port` (the D1 fault below edits its local database), read from
- * the command line of the process startWranglerDev spawned: Linux /proc, like the CI machine.
- */
-function wranglerPersistDir(port: number): string {
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    } catch {
-      continue; // exited meanwhile
-    }
-    const at = (flag: string) => args[args.indexOf(flag) + 1];
-    if (args.some((a) => a.endsWith("tools/dev.mjs")) && at("--port") === String(port) && at("--persist-to"))
-      return at("--persist-to") as string;
-  }
-  throw new Error(`no tools/dev.mjs process with --port ${port} and --persist-to`);
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
@@ -125,7 +106,7 @@ beforeAll(async () => {
     vars: { AUTH_SECRET, METRICS_TOKEN, BUFFER_CAPACITY: String(BUFFER_CAPACITY) },
   });
   baseUrl = dev.url;
-  persistDir = wranglerPersistDir(WRANGLER_PORT);
+  persistDir = dev.persistTo;
 
   webhook = await startRecordingServer(WEBHOOK_PORT);
   mkdirSync(join(dir, "am"));
@@ -269,7 +250,7 @@ describe("alerts end to end", () => {
     expect(await prometheus.query('ALERTS{alertname="NoConnections"}')).toEqual([]);
     // A closed socket reaches the gauges when its object next reports (at the latest its 60 s refresh, README
     // "Metrics"), then the compressed `for` (10 s) runs: allow both.
-    const chat = await waitForFiring("NoConnections", "chat", 100_000);
+    const chat = await waitForFiring("NoConnections", "chat", 40_000);
     expect(chat.labels).toEqual({ alertname: "NoConnections", severity: "warning", service: "zander-edge" });
     expect(chat.annotations.runbook_url).toBe(`${RUNBOOKS}#noconnections`);
     await sleep(2_000);

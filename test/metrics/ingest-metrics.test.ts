@@ -1,7 +1,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { objectRows, runFlush, userStub } from "../support/user-object";
-import { connect, samplesFrame } from "../support/ws-client";
+import { connect, postFrame, samplesFrame } from "../support/ws-client";
 import { scrape, series, seriesValue } from "./support";
 
 const USER = "metrics-run-user";
@@ -68,5 +68,20 @@ describe("metrics of a scripted relay/consumer run, counted from the client side
     const custom = await scrape("/metrics-custom");
     await evictDurableObject(userStub(USER));
     expect(await scrape("/metrics-custom")).toBe(custom);
+  });
+
+  it("counts POSTed frames the Worker refuses before they reach the user object", async () => {
+    const postUser = "metrics-post-user";
+    const before = await scrape();
+    expect((await postFrame(postUser, "not json")).status).toBe(400);
+    expect((await postFrame(postUser, { type: "ping" })).status).toBe(400);
+    expect((await postFrame(postUser, samplesFrame("r1", "s1", 1, 2))).status).toBe(200);
+    const after = await scrape();
+    const delta = (name: string, labels: string) => at(after, name, labels) - at(before, name, labels);
+    const user = `user_id="${postUser}"`;
+    expect(delta("messages_received_total", `message_type="unknown",${user}`)).toBe(1);
+    expect(delta("messages_received_total", `message_type="ping",${user}`)).toBe(1);
+    expect(delta("messages_failed_total", 'error_type="invalid",message_type="unknown"')).toBe(1);
+    expect(delta("messages_failed_total", 'error_type="invalid",message_type="ping"')).toBe(1);
   });
 });

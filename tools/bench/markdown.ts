@@ -1,4 +1,5 @@
 import type { CellResult } from "./cells.ts";
+import { SCRAPES } from "./metrics-render.ts";
 import { type BenchResults, checkTargets, ms, pct, ratio } from "./results.ts";
 
 /** BENCHMARKS.md's generated part sits between these markers; the text around them is written by hand. */
@@ -126,8 +127,15 @@ export function renderGenerated(r: BenchResults): string {
     typeof r.metrics === "string"
       ? `Not measured: ${r.metrics}`
       : table(
-          ["series seeded", "sample lines in the answer", "bytes", "p50", "max"],
-          r.metrics.map((x) => [n(x.seeded), n(x.lines), n(x.bytes), ms(x.p50Ms), ms(x.maxMs)]),
+          ["series seeded", "sample lines in the answer", "bytes", "p50", "max", "failed scrapes"],
+          r.metrics.map((x) => [
+            n(x.seeded),
+            n(x.lines),
+            n(x.bytes),
+            ms(x.p50Ms),
+            ms(x.maxMs),
+            x.failed ? `${x.failed} of ${SCRAPES} (${x.firstError})` : "0",
+          ]),
         ),
     "",
     END,

@@ -10,9 +10,12 @@ export interface RenderResult {
   /** GET /metrics round trip: read every shard, merge, serialize (ms). */
   p50Ms: number;
   maxMs: number;
+  /** Scrapes that did not answer 200 (the first error is kept). */
+  failed: number;
+  firstError: string | null;
 }
 
-const SCRAPES = 7;
+export const SCRAPES = 7;
 
 /**
  * Times `GET /metrics` after seeding the metric shards up to each of `sizes` extra series (through the
@@ -40,13 +43,20 @@ export async function measureMetricsRender(
     }
     const times: number[] = [];
     let text = "";
+    let failed = 0;
+    let firstError: string | null = null;
     for (let i = 0; i < SCRAPES; i++) {
       const startedAt = performance.now();
       const res = await fetch(`${server.url}/metrics`, {
         headers: { authorization: `Bearer ${metricsToken}` },
       });
-      text = await res.text();
-      if (!res.ok) throw new Error(`GET /metrics answered ${res.status}: ${text.slice(0, 300)}`);
+      const body = await res.text();
+      if (!res.ok) {
+        failed++;
+        firstError ??= `${res.status} after ${Math.round(performance.now() - startedAt)} ms: ${body.slice(0, 160)}`;
+        continue;
+      }
+      text = body;
       times.push(performance.now() - startedAt);
     }
     times.sort((a, b) => a - b);
@@ -56,6 +66,8 @@ export async function measureMetricsRender(
       bytes: Buffer.byteLength(text),
       p50Ms: Math.round(percentile(times, 50) * 10) / 10,
       maxMs: Math.round((times[times.length - 1] ?? 0) * 10) / 10,
+      failed,
+      firstError,
     });
   }
   return results;

@@ -6,6 +6,8 @@ import { join } from "node:path";
 export interface WranglerDev {
   url: string;
   port: number;
+  /** Its local state directory (`--persist-to`): D1, Durable Object storage. Removed by stop(). */
+  persistTo: string;
   /** The log wrangler printed so far (stdout and stderr). */
   log(): string;
   stop(): Promise<void>;
@@ -64,7 +66,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     if (child.exitCode !== null) break;
     try {
       const res = await fetch(`${url}/health`);
-      if (res.ok) return { url, port: options.port, log: () => output, stop };
+      if (res.ok) return { url, port: options.port, persistTo, log: () => output, stop };
     } catch {
       // not listening yet
     }

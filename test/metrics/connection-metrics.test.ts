@@ -1,0 +1,32 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { runFlush, userStub } from "../support/user-object";
+import { connect, samplesFrame } from "../support/ws-client";
+import { scrape, seriesValue } from "./support";
+
+const USER = "close-metrics-user";
+const flushIntervalMs = Number(env.FLUSH_INTERVAL_MS);
+
+describe("connection metrics after a relay leaves", () => {
+  it("ship within a flush interval, even when only the session watchdog alarm is set", async () => {
+    const relay = await connect("relay", USER);
+    expect(await relay.request(samplesFrame("r1", "s1", 1, 1))).toEqual({ type: "ack", seq: 1 });
+    await runFlush(USER); // buffer written to D1; what stays scheduled is the SESSION_IDLE_MS watchdog
+    const closedBefore =
+      seriesValue(await scrape(), "ws_connections_total", 'role="relay",status="closed"') ?? 0;
+
+    relay.close();
+    await vi.waitFor(async () =>
+      expect(await runInDurableObject(userStub(USER), (_o, state) => state.getWebSockets().length)).toBe(0),
+    );
+    const alarmAt = await runInDurableObject(userStub(USER), (_o, state) => state.storage.getAlarm());
+    expect(alarmAt).not.toBeNull();
+    expect(alarmAt as number).toBeLessThanOrEqual(Date.now() + flushIntervalMs);
+
+    await runFlush(USER);
+    const after = await scrape();
+    expect(seriesValue(after, "ws_connections_total", 'role="relay",status="closed"')).toBe(closedBefore + 1);
+    expect(seriesValue(after, "edge_relay_connections") ?? 0).toBe(0);
+  });
+});
