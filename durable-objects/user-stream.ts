@@ -40,7 +40,15 @@ const MAX_IDS_PER_SOCKET = 32;
 
 /** A frame waiting for the next commit, in arrival order. */
 type PendingOp =
-  | { kind: "samples"; parsed: ParsedSamples; receivedAt: number; reply: Reply; viaHttp: boolean }
+  | {
+      kind: "samples";
+      parsed: ParsedSamples;
+      receivedAt: number;
+      reply: Reply;
+      viaHttp: boolean;
+      /** The resend of a frame refused earlier (RelayMarks holes). */
+      fillsHole: boolean;
+    }
   /** An answer that must not overtake the frames queued before it: a duplicate's ack, or an error. */
   | { kind: "reply"; frame: ReplyFrame; receivedAt: number; reply: Reply }
   | { kind: "session_start"; frame: SessionStartFrame; receivedAt: number }
@@ -220,7 +228,8 @@ export class UserStream extends DurableObject<Env> {
   #admitSamples(parsed: ParsedSamples, receivedAt: number, reply: Reply, viaHttp: boolean): void {
     const { frame } = parsed;
     const high = Math.max(this.#relays.highest(frame.relay_id), this.#queuedHigh.get(frame.relay_id) ?? 0);
-    if (frame.seq <= high) {
+    const fillsHole = frame.seq <= high && this.#relays.takeHole(frame.relay_id, frame.seq, receivedAt);
+    if (frame.seq <= high && !fillsHole) {
       // A resend: acked again (after whatever is queued before it) and not stored twice.
       this.#enqueue({ kind: "reply", frame: ackFrame(frame.seq), receivedAt, reply });
       return;
@@ -235,12 +244,13 @@ export class UserStream extends DurableObject<Env> {
     if (this.#buffer.size + this.#queuedSamples + count > capacity) {
       const retryAfterMs = this.#retryAfterMs();
       const message = `buffer holds ${this.#buffer.size + this.#queuedSamples} of ${capacity} samples; retry after ${retryAfterMs} ms`;
+      this.#relays.addHole(frame.relay_id, frame.seq, receivedAt);
       this.#refuse("samples", errorFrame("buffer_full", message, frame.seq, retryAfterMs), reply);
       return;
     }
     this.#queuedSamples += count;
-    this.#queuedHigh.set(frame.relay_id, frame.seq);
-    this.#enqueue({ kind: "samples", parsed, receivedAt, reply, viaHttp });
+    if (frame.seq > high) this.#queuedHigh.set(frame.relay_id, frame.seq);
+    this.#enqueue({ kind: "samples", parsed, receivedAt, reply, viaHttp, fillsHole });
   }
 
   #enqueue(op: PendingOp): void {
@@ -284,7 +294,8 @@ export class UserStream extends DurableObject<Env> {
               samplesJson,
             );
             sampleCounts.set(frame.session_id, (sampleCounts.get(frame.session_id) ?? 0) + count);
-            relayHighs.set(frame.relay_id, frame.seq);
+            relayHighs.set(frame.relay_id, Math.max(relayHighs.get(frame.relay_id) ?? 0, frame.seq));
+            if (op.fillsHole) this.#relays.fillHole(frame.relay_id, frame.seq);
             if (op.viaHttp) viaHttp.add(frame.session_id);
           } else if (op.kind === "session_start") {
             if (this.#sessions.start(op.frame.session_id, op.frame.relay_id, now) === "created") created++;
@@ -304,6 +315,13 @@ export class UserStream extends DurableObject<Env> {
       console.error("commit of queued frames failed", err);
       this.#loadState();
       for (const op of ops) {
+        if (op.kind === "samples") {
+          try {
+            this.#relays.addHole(op.parsed.frame.relay_id, op.parsed.frame.seq, now);
+          } catch {
+            // Storage still failing: the frames after these fail the same way, so none is acked before them.
+          }
+        }
         if (op.kind === "samples" || (op.kind === "reply" && op.frame.type === "ack")) {
           const seq = op.kind === "samples" ? op.parsed.frame.seq : op.frame.seq;
           const error = errorFrame("internal", "storage write failed; resend the frame", seq);

@@ -4,13 +4,15 @@
 // to wrangler dev, e.g. `npm start -- --port 8788 --var BUFFER_CAPACITY:100`.
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LOCAL_WRANGLER_ENV } from "./local-dev-env.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const env = { ...process.env, ...LOCAL_WRANGLER_ENV };
-const wrangler = join(root, "node_modules", ".bin", "wrangler");
+const bin = join(root, "node_modules", ".bin");
+// wrangler 4 needs Node 22, which comes from node_modules/.bin (the machine's own node may be older).
+const env = { ...process.env, ...LOCAL_WRANGLER_ENV, PATH: `${bin}${delimiter}${process.env.PATH ?? ""}` };
+const wrangler = join(bin, "wrangler");
 const extra = process.argv.slice(2);
 const persistTo = extra.includes("--persist-to")
   ? ["--persist-to", extra[extra.indexOf("--persist-to") + 1]]

@@ -16,8 +16,13 @@ import { sendBatch } from "./shards";
  * here: every request ends with flush() under `waitUntil`, which ships the deltas to a MetricsShard.
  *
  * Why per request and not batched on a timer: an isolate has no alarm and may be dropped at any time after its
- * last request; `waitUntil` is the only guarantee that what a request recorded leaves the isolate. Flushes run one
- * at a time, so concurrent requests coalesce into one batch (under load: one shard call for many requests).
+ * last request; `waitUntil` is the only guarantee that what a request recorded leaves the isolate.
+ *
+ * One drain at a time, and no promise shared between requests: workerd cancels (or reports as hung) a request
+ * that waits on I/O started by another request. A request that finds a drain under way only adds its batch to
+ * the outbox; the running drain's loop sends it. A drain sends at most MAX_BATCHES_PER_DRAIN batches, so no
+ * request's `waitUntil` (30 s after the response) is spent on others' work for long; a drain older than
+ * STALE_DRAIN_MS is taken to have been cancelled with its request, and the next request drains instead.
  *
  * Why one shard per isolate (picked at random when the isolate starts) rather than per request: the shard
  * deduplicates by (sender, seq) in order, which needs one sender's batches to reach one shard in order. Load
@@ -31,7 +36,8 @@ export class IsolateMetrics {
   private readonly outbox = new Outbox("isolate");
   private shard: number | null = null;
   private lastGaugeJson = "";
-  private flushing: Promise<void> = Promise.resolve();
+  /** When the drain under way started (null: none). */
+  private drainingSince: number | null = null;
 
   constructor() {
     this.instruments = createHttpInstruments(this.recorder.meter);
@@ -40,11 +46,12 @@ export class IsolateMetrics {
   }
 
   /** Ships what was recorded so far; resolves when it is delivered or kept for the next flush. Never throws. */
-  flush(env: Env): Promise<void> {
-    this.flushing = this.flushing.then(() =>
-      this.flushOnce(env).catch((err) => console.error("http metrics flush failed", err)),
-    );
-    return this.flushing;
+  async flush(env: Env): Promise<void> {
+    try {
+      await this.flushOnce(env);
+    } catch (err) {
+      console.error("http metrics flush failed", err);
+    }
   }
 
   private async flushOnce(env: Env): Promise<void> {
@@ -60,9 +67,21 @@ export class IsolateMetrics {
     if (counters.length > 0 || histograms.length > 0 || gauges) {
       this.outbox.enqueue(this.shard, { counters, histograms, gauges }, now);
     }
-    await this.outbox.drain((shard, batch) => sendBatch(env, shard, batch));
+    if (this.drainingSince !== null && now - this.drainingSince < STALE_DRAIN_MS) return;
+    const started = now;
+    this.drainingSince = started;
+    try {
+      await this.outbox.drain((shard, batch) => sendBatch(env, shard, batch), MAX_BATCHES_PER_DRAIN);
+    } finally {
+      if (this.drainingSince === started) this.drainingSince = null;
+    }
   }
 }
+
+/** Batches one request's drain sends at most (others' batches wait for the next request). */
+const MAX_BATCHES_PER_DRAIN = 20;
+/** A drain running longer than this was cancelled with its request (waitUntil is bounded). */
+const STALE_DRAIN_MS = 10_000;
 
 let isolateMetrics: IsolateMetrics | null = null;
 

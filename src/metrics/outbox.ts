@@ -95,11 +95,14 @@ export class Outbox {
   }
 
   /**
-   * Sends the stored batches oldest first; stops at the first failure and keeps it (and everything after it)
-   * for the next call. Returns true when the outbox is empty.
+   * Sends the stored batches oldest first, at most `limit` of them; stops at the first failure and keeps it (and
+   * everything after it) for the next call. Returns true when the outbox is empty.
    */
-  async drain(send: (shard: number, batch: DeltaBatch) => Promise<void>): Promise<boolean> {
-    while (this.entries.length > 0) {
+  async drain(
+    send: (shard: number, batch: DeltaBatch) => Promise<void>,
+    limit = Number.POSITIVE_INFINITY,
+  ): Promise<boolean> {
+    for (let sent = 0; this.entries.length > 0 && sent < limit; sent++) {
       const entry = this.entries[0] as Entry;
       try {
         await send(entry.shard, {
@@ -115,6 +118,6 @@ export class Outbox {
       if (this.entries[0]?.seq === entry.seq) this.entries.shift();
       this.sql?.exec("DELETE FROM metrics_outbox WHERE seq = ?", entry.seq);
     }
-    return true;
+    return this.entries.length === 0;
   }
 }

@@ -19,8 +19,9 @@ metricsRoutes.get("/metrics", async (c) => prometheusText(c.env, (m) => m));
 metricsRoutes.get("/metrics-custom", async (c) => prometheusText(c.env, withoutHttp));
 
 async function prometheusText(env: Env, select: (m: MergedMetrics) => MergedMetrics): Promise<Response> {
-  // What this isolate recorded for earlier requests may still be in flight to its shard: deliver it first, so a
-  // scrape right after a request sees it.
+  // What this isolate recorded and has not sent yet goes first, so a scrape right after a request usually sees
+  // it. Batches another request is sending right now are not waited for (workerd forbids waiting on another
+  // request's I/O): the next scrape has them.
   await getIsolateMetrics().flush(env);
   return new Response(renderPrometheusText(select(await collectMerged(env))), {
     headers: { "Content-Type": PROMETHEUS_CONTENT_TYPE },

@@ -35,7 +35,7 @@ afterEach(async () => {
 
 describe("npm run upload:rules", () => {
   const env = {
-    RULER_URL: `http://127.0.0.1:${PORT}/`,
+    RULER_URL: `http://127.0.0.1:${PORT}/api/prom/`,
     RULER_USERNAME: "123456",
     RULER_PASSWORD: "glc_test",
   };
@@ -48,7 +48,7 @@ describe("npm run upload:rules", () => {
     expect(server.requests).toHaveLength(ruleGroups.length);
     for (const [i, request] of server.requests.entries()) {
       expect(request.method).toBe("POST");
-      expect(request.url).toBe("/api/v1/rules/zander-edge");
+      expect(request.url).toBe("/api/prom/config/v1/rules/zander-edge");
       expect(request.headers["content-type"]).toBe("application/yaml");
       expect(request.headers.authorization).toBe(
         `Basic ${Buffer.from("123456:glc_test").toString("base64")}`,
@@ -72,7 +72,7 @@ describe("npm run upload:rules", () => {
       parse(readFileSync("collector/rules/recording.yml", "utf8")) as { groups: unknown[] }
     ).groups;
     expect(server.requests.map((r) => r.url)).toEqual(
-      recordingGroups.map(() => "/api/v1/rules/edge-staging"),
+      recordingGroups.map(() => "/api/prom/config/v1/rules/edge-staging"),
     );
   });
 
@@ -81,7 +81,7 @@ describe("npm run upload:rules", () => {
     const refused = await runTool("tools/upload-rules.ts", env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(
-      `rule group zander-edge-ingestion: POST http://127.0.0.1:${PORT}/api/v1/rules/zander-edge answered 401: invalid token`,
+      `rule group zander-edge-ingestion: POST http://127.0.0.1:${PORT}/api/prom/config/v1/rules/zander-edge answered 401: invalid token`,
     );
     expect(server.requests).toHaveLength(1);
 

@@ -1,6 +1,7 @@
+import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { objectRows, runFlush } from "../support/user-object";
+import { objectRows, runFlush, userStub } from "../support/user-object";
 import { connect, samplesFrame } from "../support/ws-client";
 
 // wrangler.toml: BUFFER_CAPACITY 10000, FLUSH_BATCH_SIZE 2000, MAX_SAMPLES_PER_FRAME 10000.
@@ -39,5 +40,38 @@ describe("bounded buffer", () => {
     expect(first).toEqual({ type: "ack", seq: 1 });
     expect(second).toMatchObject({ type: "error", code: "buffer_full", seq: 2 });
     expect(second?.retry_after_ms).toBeLessThanOrEqual(200);
+  });
+
+  it("stores a refused frame when it is resent, even after later frames of the relay were acked", async () => {
+    const user = "full-window";
+    const relay = await connect("relay", user);
+    expect(await relay.request(samplesFrame("r1", "s1", 1, 9_995))).toEqual({ type: "ack", seq: 1 });
+    // A window of frames in flight: seq 2 does not fit, seq 3 does. The resent seq 2 is then "not above the
+    // highest acked seq" (SPEC §3), yet it was never stored: it must be stored, not acked as a duplicate.
+    relay.send(samplesFrame("r1", "s1", 2, 10));
+    relay.send(samplesFrame("r1", "s1", 3, 1));
+    const [second, third] = await relay.take(2);
+    expect(second).toMatchObject({ type: "error", code: "buffer_full", seq: 2 });
+    expect(third).toEqual({ type: "ack", seq: 3 });
+
+    // The refused seq is remembered durably: the object may be evicted before the relay resends it.
+    await evictDurableObject(userStub(user));
+    expect(await runFlush(user)).toBe(true);
+    const again = await connect("relay", user);
+    expect(await again.request(samplesFrame("r1", "s1", 2, 10))).toEqual({ type: "ack", seq: 2 });
+    // Acked frames stay duplicates, the filled hole too.
+    expect(await again.request(samplesFrame("r1", "s1", 2, 10))).toEqual({ type: "ack", seq: 2 });
+    expect(await again.request(samplesFrame("r1", "s1", 3, 1))).toEqual({ type: "ack", seq: 3 });
+    expect(await runFlush(user)).toBe(true);
+    const stored = await env.DB.prepare(
+      "SELECT seq, COUNT(*) AS n FROM samples WHERE user_id = ? AND relay_id = 'r1' GROUP BY seq ORDER BY seq",
+    )
+      .bind(user)
+      .all();
+    expect(stored.results).toEqual([
+      { seq: 1, n: 9_995 },
+      { seq: 2, n: 10 },
+      { seq: 3, n: 1 },
+    ]);
   });
 });

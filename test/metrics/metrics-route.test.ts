@@ -1,6 +1,6 @@
 import { env, evictDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
 import { PROMETHEUS_CONTENT_TYPE } from "../../src/metrics/render";
 import { shardStub } from "../../src/metrics/shards";
@@ -59,9 +59,13 @@ describe("HTTP metrics", () => {
       seriesValue(t, "http_requests_total", 'method="GET",route="unmatched",status="404"') ?? 0;
     for (let i = 0; i < 3; i++) expect((await get("/health")).status).toBe(200);
     expect((await get("/no/such/path/123")).status).toBe(404);
-    const after = await scrape();
-    expect(health(after) - health(before)).toBe(3);
-    expect(missing(after) - missing(before)).toBe(1);
+    // Each request ships its metrics under waitUntil after answering: a scrape sees them once delivered.
+    let after = "";
+    await vi.waitFor(async () => {
+      after = await scrape();
+      expect(health(after) - health(before)).toBe(3);
+      expect(missing(after) - missing(before)).toBe(1);
+    });
     // The raw path never becomes a label.
     expect(after).not.toContain("/no/such/path/123");
     const count = (t: string) =>

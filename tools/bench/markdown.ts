@@ -124,11 +124,20 @@ export function renderGenerated(r: BenchResults): string {
     "",
     "### `GET /metrics` (read every shard, merge, serialize)",
     "",
-    typeof r.metrics === "string"
-      ? `Not measured: ${r.metrics}`
+    r.metrics.length === 0
+      ? "Not measured (see the bench log)."
       : table(
-          ["series seeded", "sample lines in the answer", "bytes", "p50", "max", "failed scrapes"],
+          [
+            "measured",
+            "series seeded",
+            "sample lines in the answer",
+            "bytes",
+            "p50",
+            "max",
+            "failed scrapes",
+          ],
           r.metrics.map((x) => [
+            x.when,
             n(x.seeded),
             n(x.lines),
             n(x.bytes),

@@ -2,6 +2,8 @@ import { percentile } from "../sim/latency.ts";
 import type { BenchServer } from "./wrangler-server.ts";
 
 export interface RenderResult {
+  /** When in the run it was measured. */
+  when: string;
   /** Series seeded on top of what the benchmark itself recorded. */
   seeded: number;
   /** Sample lines in the answer (every series; a histogram series counts its buckets, sum and count). */
@@ -16,6 +18,8 @@ export interface RenderResult {
 }
 
 export const SCRAPES = 7;
+/** Series already seeded into this server's shards (seeding only ever adds). */
+let seededSeries = 0;
 
 /**
  * Times `GET /metrics` after seeding the metric shards up to each of `sizes` extra series (through the
@@ -26,20 +30,20 @@ export async function measureMetricsRender(
   metricsToken: string,
   shards: number,
   sizes: number[],
+  when: string,
 ): Promise<RenderResult[]> {
   const results: RenderResult[] = [];
-  let seeded = 0;
   for (const size of sizes) {
-    if (size > seeded) {
+    if (size > seededSeries) {
       const url = new URL("/bench/seed-metrics", server.url);
       url.search = new URLSearchParams({
-        from: String(seeded),
+        from: String(seededSeries),
         to: String(size),
         shards: String(shards),
       }).toString();
       const res = await fetch(url, { method: "POST" });
       if (!res.ok) throw new Error(`seeding metrics answered ${res.status}: ${await res.text()}`);
-      seeded = size;
+      seededSeries = size;
     }
     const times: number[] = [];
     let text = "";
@@ -61,6 +65,7 @@ export async function measureMetricsRender(
     }
     times.sort((a, b) => a - b);
     results.push({
+      when,
       seeded: size,
       lines: text.split("\n").filter((l) => l && !l.startsWith("#")).length,
       bytes: Buffer.byteLength(text),

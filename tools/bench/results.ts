@@ -20,8 +20,7 @@ export interface BenchResults {
   halfLoad: CellResult;
   fanout: CellResult;
   users: CellResult[];
-  /** The /metrics timings, or why they could not be taken. */
-  metrics: RenderResult[] | string;
+  metrics: RenderResult[];
 }
 
 export interface TargetCheck {

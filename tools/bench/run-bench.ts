@@ -10,7 +10,7 @@ import { freezeBenchBuild } from "./bench-config.ts";
 import { type CellContext, type CellResult, type CellSpec, runCell, type Target } from "./cells.ts";
 import { describeMachine } from "./machine.ts";
 import { matrixTable, mergeIntoDocument, renderGenerated, targetsTable } from "./markdown.ts";
-import { measureMetricsRender } from "./metrics-render.ts";
+import { measureMetricsRender, type RenderResult } from "./metrics-render.ts";
 import { benchPlan } from "./plan.ts";
 import type { BenchResults, MatrixRow } from "./results.ts";
 import { startBenchServer } from "./wrangler-server.ts";
@@ -121,18 +121,25 @@ try {
   const fanout = await cell(
     load("pipeline", h.samples, h.relays, { rate: h.framesPerS, consumers: h.consumers }),
   );
+  // /metrics is timed before the user-count cells (1,000 users leave 1,000 objects delivering metrics), then
+  // once more after them at the largest size.
+  const timeMetrics = (sizes: number[], when: string) =>
+    measureMetricsRender(server, metricsToken, METRICS_SHARDS, sizes, when).catch(
+      (err: Error): RenderResult[] => {
+        log(`bench: GET /metrics could not be timed: ${err.message}`);
+        return [];
+      },
+    );
+  log("bench: timing GET /metrics ...");
+  const metrics = await timeMetrics(plan.metricSeries, "after the throughput cells");
   const users: CellResult[] = [];
   for (const count of plan.users) {
     users.push(
       await cell(load("pipeline", plan.usersLoad.samples, count, { rate: plan.usersLoad.framesPerS })),
     );
   }
-  log("bench: timing GET /metrics ...");
-  const metrics = await measureMetricsRender(server, metricsToken, METRICS_SHARDS, plan.metricSeries).catch(
-    (err: Error) => {
-      log(`bench: GET /metrics could not be timed: ${err.message}`);
-      return err.message.split("\n")[0] ?? "failed";
-    },
+  metrics.push(
+    ...(await timeMetrics(plan.metricSeries.slice(-1), `after the ${plan.users.at(-1)}-user cell`)),
   );
 
   const results: BenchResults = {

@@ -73,8 +73,8 @@ sample reached D1 exactly once.
   --quiet               no live progress on stderr
   -h, --help            this text
 
-Exit status: 0 when the run completed and the loss check passed, 1 when samples were missing or duplicated
-(or could not be verified), 2 on bad options.`;
+Exit status: 0 when frames were acked and the loss check passed, 1 when samples were missing or duplicated
+(or could not be verified) or no frame was acked, 2 on bad options.`;
 
 export class OptionsError extends Error {
   override name = "OptionsError";

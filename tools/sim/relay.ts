@@ -32,7 +32,7 @@ const SENT_AT_SLOTS = 1 << 16;
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 2_000;
 
-/** Error codes after which the frame is sent again (with a new seq); any other error is final. */
+/** Error codes after which the frame is sent again (with its seq); any other error is final. */
 const RETRIED_CODES = new Set(["buffer_full", "internal"]);
 const INTERNAL_RETRY_MS = 100;
 
@@ -41,9 +41,9 @@ const INTERNAL_RETRY_MS = 100;
  * most `window` unanswered, and resends every unacked frame with its seq after a reconnect (the server acks a
  * seq it already has without storing it twice).
  *
- * A frame refused with buffer_full (or internal) is sent again after `retry_after_ms` under a NEW seq: later
- * frames of the window may have been acked meanwhile, and a seq not above the highest acked one is a duplicate
- * that the server acks without storing (SPEC §3), so resending the old seq would lose the frame.
+ * A frame refused with buffer_full (or internal) is sent again with its seq after `retry_after_ms`. The server
+ * refuses every later frame of the relay until the refused one is back, so that its resend is never taken for
+ * a duplicate (SPEC §3: a seq not above the highest acked one is acked without being stored).
  */
 export class SimRelay {
   readonly config: RelayConfig;
@@ -128,7 +128,7 @@ export class SimRelay {
     }
   }
 
-  /** Sends `frame` under `seq` (its first seq, or a new one for a retry). */
+  /** Sends `frame` under `seq` (the seq it was created with: `content`). */
   private send(socket: WebSocket | null, seq: number, frame: PendingFrame): void {
     frame.text = this.frameText(seq, frame.content);
     this.pending.set(seq, frame);
@@ -261,7 +261,7 @@ export class SimRelay {
   private retry(frame: PendingFrame): void {
     if (!this.waiting.delete(frame)) return;
     this.config.stats.resends++;
-    this.send(this.socket, this.nextSeq++, frame);
+    this.send(this.socket, frame.content, frame);
   }
 
   private onClose(socket: WebSocket): void {

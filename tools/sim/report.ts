@@ -6,6 +6,7 @@ import type { StorageVerdict } from "./verify-stored.ts";
 
 /** The simulator's result, as `--json` prints it. */
 export interface SimReport {
+  /** Frames were acked and the loss check (when run) passed: the exit status is 0. */
   ok: boolean;
   config: Pick<
     SimOptions,
@@ -44,7 +45,8 @@ export function buildReport(
     0,
   );
   return {
-    ok: verdict ? verdict.ok : true,
+    // A run that got no frame acked proves nothing (wrong URL, secret or path): it fails like a loss.
+    ok: stats.framesAcked > 0 && (verdict ? verdict.ok : true),
     config: {
       url: options.url,
       users: options.users,
@@ -89,6 +91,8 @@ export function formatReport(report: SimReport): string {
     `  errors       ${Object.keys(report.errors).length ? JSON.stringify(report.errors) : "none"}`,
     `  reconnects   ${report.reconnects}, resent frames ${report.resends}, unconfirmed frames ${report.unconfirmedFrames}`,
   ];
+  if (report.framesAcked === 0)
+    lines.push("  FAILED       no frame was acked (see errors: URL, secret, path?)");
   const loss = report.lossCheck;
   if (!loss) {
     lines.push("  LOSS CHECK   skipped");
