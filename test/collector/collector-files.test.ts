@@ -9,42 +9,13 @@ import websocketHealth from "../../collector/dashboards/websocket-health.json?ra
 import alertsYml from "../../collector/rules/alerts.yml?raw";
 import recordingYml from "../../collector/rules/recording.yml?raw";
 import runbooks from "../../docs/runbooks.md?raw";
+import { SPEC_COUNTERS_AND_GAUGES, SPEC_HISTOGRAMS } from "../support/spec-metrics";
 import { metricNames } from "./promql-metrics";
 
 // Cheap guards over collector/ that need nothing but npm: every query reads only SPEC §5 metric names (or
 // recorded series built from them), and rules and dashboards carry what operators and Grafana rely on.
 // The real Prometheus checks run in test/e2e/collector.e2e.test.ts and test/e2e/alerts.e2e.test.ts.
 
-/** SPEC §5, word for word; histograms expose _bucket, _sum and _count. */
-const SPEC_COUNTERS_AND_GAUGES = [
-  "edge_relay_connections",
-  "consumer_connections",
-  "messages_received_total",
-  "messages_processed_total",
-  "messages_failed_total",
-  "buffer_size",
-  "buffer_capacity",
-  "active_sessions",
-  "sessions_created_total",
-  "sessions_ended_total",
-  "db_writes_total",
-  "pending_writes",
-  "http_requests_total",
-  "http_requests_in_progress",
-  "ws_connections_total",
-  "ws_messages_received_total",
-  "ws_messages_sent_total",
-  "ws_errors_total",
-  "ws_reconnections_total",
-];
-const SPEC_HISTOGRAMS = [
-  "db_write_duration_seconds",
-  "db_batch_size",
-  "http_request_duration_seconds",
-  "http_request_size_bytes",
-  "http_response_size_bytes",
-  "ws_message_latency_seconds",
-];
 /** Grafana's reference to the dashboard's data source variable. */
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana variable reference, not a JS template
 const DATASOURCE_REF = "${datasource}";

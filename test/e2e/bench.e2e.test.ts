@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { BenchResults } from "../../tools/bench/results.ts";
+import { runNpmScript } from "./support/npm-script";
 
 const dir = mkdtempSync(join(tmpdir(), "zander-bench-e2e-"));
 
@@ -13,28 +13,7 @@ describe("npm run bench -- --quick", () => {
   it("measures both ceilings and the pipeline in one wrangler dev, and prints the ratios", async () => {
     const json = join(dir, "bench.json");
     const out = join(dir, "BENCHMARKS.md");
-    const { code, stdout, stderr } = await new Promise<{
-      code: number | null;
-      stdout: string;
-      stderr: string;
-    }>((resolve) => {
-      const child = spawn(
-        "npm",
-        ["run", "--silent", "bench", "--", "--quick", "--json", json, "--out", out],
-        {
-          stdio: ["ignore", "pipe", "pipe"],
-        },
-      );
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => {
-        stdout += d;
-      });
-      child.stderr.on("data", (d) => {
-        stderr += d;
-      });
-      child.on("exit", (code) => resolve({ code, stdout, stderr }));
-    });
+    const { code, stdout, stderr } = await runNpmScript("bench", ["--quick", "--json", json, "--out", out]);
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(
       /\| samples\/frame \| relays \| parse ceiling samples\/s .* full\/parse \| full\/SQLite/,

@@ -1,4 +1,4 @@
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,28 +9,13 @@ import { parseSimArgs, type SimOptions } from "../../tools/sim/options.ts";
 import type { SimReport } from "../../tools/sim/report.ts";
 import { runLoad } from "../../tools/sim/run.ts";
 import { verifyStored } from "../../tools/sim/verify-stored.ts";
+import { runNpmScript } from "./support/npm-script";
 
 const PORT = 18822;
 const SECRET = "e2e-relay-sim-secret-0123456789abcdef";
 
 /** Runs `npm run sim -- ARGS` as an operator would, with AUTH_SECRET in the environment. */
-function runSimCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("npm", ["run", "--silent", "sim", "--", ...args], {
-      env: { ...process.env, AUTH_SECRET: SECRET },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runSimCli = (args: string[]) => runNpmScript("sim", args, { ...process.env, AUTH_SECRET: SECRET });
 
 /** SQL against the local D1 of the running server, the way an operator would run it. */
 async function d1(persistTo: string, sql: string): Promise<void> {

@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import type { DeltaBatch, GaugeSnapshot } from "../../src/metrics/delta";
 import { shardStub } from "../../src/metrics/shards";
+import { parsePrometheusSamples } from "../support/spec-metrics";
 
 export const METRICS_TOKEN = "test-metrics-token";
 
@@ -14,26 +15,17 @@ export async function scrape(path = "/metrics"): Promise<string> {
   return res.text();
 }
 
-/** Sample lines of Prometheus text as `name{labels}` → value (labels as rendered, in their order). */
-export function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const at = line.lastIndexOf(" ");
-    out.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return out;
-}
+export { parsePrometheusSamples as samples } from "../support/spec-metrics";
 
 /** The value of one series, or undefined. `labels` as rendered, e.g. `message_type="samples",user_id="u1"`. */
 export function seriesValue(text: string, name: string, labels = ""): number | undefined {
-  return samples(text).get(labels ? `${name}{${labels}}` : name);
+  return parsePrometheusSamples(text).get(labels ? `${name}{${labels}}` : name);
 }
 
 /** Every label set of a metric name, parsed. */
 export function series(text: string, name: string): { labels: Record<string, string>; value: number }[] {
   const out: { labels: Record<string, string>; value: number }[] = [];
-  for (const [key, value] of samples(text)) {
+  for (const [key, value] of parsePrometheusSamples(text)) {
     const brace = key.indexOf("{");
     const metric = brace < 0 ? key : key.slice(0, brace);
     if (metric !== name) continue;

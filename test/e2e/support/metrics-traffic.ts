@@ -3,34 +3,7 @@ import { mintToken, type TokenRole } from "../../../tools/lib/token.ts";
 export const E2E_AUTH_SECRET = "e2e-auth-secret-0123456789abcdef";
 export const E2E_METRICS_TOKEN = "e2e-metrics-token";
 
-/** The Prometheus names of SPEC §5 (histograms by their family name). */
-export const SPEC_METRIC_NAMES = [
-  "edge_relay_connections",
-  "consumer_connections",
-  "messages_received_total",
-  "messages_processed_total",
-  "messages_failed_total",
-  "buffer_size",
-  "buffer_capacity",
-  "active_sessions",
-  "sessions_created_total",
-  "sessions_ended_total",
-  "db_writes_total",
-  "db_write_duration_seconds",
-  "db_batch_size",
-  "pending_writes",
-  "http_requests_total",
-  "http_request_duration_seconds",
-  "http_requests_in_progress",
-  "http_request_size_bytes",
-  "http_response_size_bytes",
-  "ws_connections_total",
-  "ws_messages_received_total",
-  "ws_messages_sent_total",
-  "ws_errors_total",
-  "ws_reconnections_total",
-  "ws_message_latency_seconds",
-];
+export { SPEC_METRIC_NAMES } from "../../support/spec-metrics";
 
 type Frame = Record<string, unknown>;
 
@@ -136,16 +109,7 @@ export async function scrapeText(baseUrl: string, path = "/metrics"): Promise<st
   return res.text();
 }
 
-/** Sample lines as `name{labels}` → value. */
-export function parseSamples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const at = line.lastIndexOf(" ");
-    out.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return out;
-}
+export { parsePrometheusSamples as parseSamples } from "../../support/spec-metrics";
 
 /**
  * Scrapes `path` until it contains `mustContain` and two scrapes 1.5 s apart are equal (every flush has landed);
