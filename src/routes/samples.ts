@@ -1,4 +1,5 @@
 import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { getConfig } from "../config";
 import type { Env } from "../env";
@@ -43,18 +44,27 @@ async function postSamples(c: Context<{ Bindings: Env }>): Promise<Response> {
     messagesFailed.add(1, { message_type: type, error_type: error.code });
     return reply(c, error);
   };
-  const declared = Number(c.req.header("Content-Length") ?? 0);
-  if (declared > config.maxFrameBytes) {
-    return refuse("samples", errorFrame("too_large", `frame is larger than ${config.maxFrameBytes} bytes`));
-  }
-  const parsed = parseClientFrame(await c.req.text(), config);
-  if (!parsed.ok) return refuse(parsed.type, parsed.error);
-  if (!parsed.samples) {
-    const type = parsed.frame.type;
-    return refuse(type, errorFrame("invalid", `type: this route takes a samples frame, got ${type}`));
-  }
-  const stub = c.env.USER_STREAM.getByName(access.userId);
-  return reply(c, await stub.ingest(access.userId, parsed.samples));
+  // MAX_FRAME_BYTES before the body is held in memory: from a declared Content-Length at once, and while
+  // streaming a body that declares none (chunked), by hono's bodyLimit.
+  const limit = bodyLimit({
+    maxSize: config.maxFrameBytes,
+    onError: () =>
+      refuse("samples", errorFrame("too_large", `frame is larger than ${config.maxFrameBytes} bytes`)),
+  });
+  let answer: Response | undefined;
+  const refused = await limit(c, async () => {
+    const parsed = parseClientFrame(await c.req.text(), config);
+    if (!parsed.ok) {
+      answer = refuse(parsed.type, parsed.error);
+    } else if (!parsed.samples) {
+      const type = parsed.frame.type;
+      answer = refuse(type, errorFrame("invalid", `type: this route takes a samples frame, got ${type}`));
+    } else {
+      const stub = c.env.USER_STREAM.getByName(access.userId);
+      answer = reply(c, await stub.ingest(access.userId, parsed.samples));
+    }
+  });
+  return refused ?? (answer as Response);
 }
 
 function reply(c: Context, frame: ReplyFrame): Response {

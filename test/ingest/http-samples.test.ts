@@ -1,6 +1,7 @@
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { readSamples, runFlush } from "../support/user-object";
-import { connect, postFrame, samplesFrame } from "../support/ws-client";
+import { BASE, connect, postFrame, samplesFrame, tokenFor } from "../support/ws-client";
 
 describe("POST /v1/users/:user_id/samples", () => {
   it("answers 200 with the ack once durable, acks a resend without storing it twice", async () => {
@@ -38,5 +39,28 @@ describe("POST /v1/users/:user_id/samples", () => {
       code: "too_large",
       message: "frame is larger than 1048576 bytes",
     });
+  });
+
+  it("answers 413 for a body without Content-Length once it grows past MAX_FRAME_BYTES", async () => {
+    const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 32) return controller.close(); // 2 MiB in all, never declared
+        sent++;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await exports.default.fetch(`${BASE}/v1/users/http-413-chunked/samples`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${await tokenFor("http-413-chunked", "relay")}` },
+      body,
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({
+      code: "too_large",
+      message: "frame is larger than 1048576 bytes",
+    });
+    expect(sent).toBeLessThan(32);
   });
 });
