@@ -9,7 +9,10 @@ import {
 } from "./delta";
 import { OTHER_USER } from "./shard-store";
 
-/** Every series, merged across shards, as one scrape or one remote-write push exposes it. */
+/**
+ * Every series, merged across shards, as one scrape or one remote-write push exposes it. Each list is sorted by
+ * series key (name, then labels), which is the order the exposition renders them in.
+ */
 export interface MergedMetrics {
   counters: CounterPoint[];
   histograms: HistogramPoint[];
@@ -58,8 +61,8 @@ export function mergeShardStates(states: ShardState[], userLabelLimit: number): 
     }
   }
   return {
-    counters: [...counters.values()],
-    histograms: [...histograms.values()],
+    counters: sortedByKey(counters),
+    histograms: sortedByKey(histograms),
     gauges: mergeGauges(
       states.flatMap((s) => s.gauges),
       userLabelLimit,
@@ -89,7 +92,12 @@ function mergeGauges(snapshots: GaugeSnapshot[], userLabelLimit: number): GaugeP
   };
   for (const p of ALWAYS_PRESENT_GAUGES) add(p);
   for (const s of snapshots) for (const p of s.points) add(p);
-  return [...gauges.values()];
+  return sortedByKey(gauges);
+}
+
+/** The values of a map keyed by seriesKey, in key order (the keys are computed once, while merging). */
+function sortedByKey<T>(byKey: Map<string, T>): T[] {
+  return [...byKey.keys()].sort().map((key) => byKey.get(key) as T);
 }
 
 /** Leaves out the HTTP metrics (for /metrics-custom). */

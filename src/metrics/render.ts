@@ -7,7 +7,7 @@ import {
   type MetricData,
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
-import { type Labels, seriesKey } from "./delta";
+import type { Labels } from "./delta";
 import { METRICS } from "./instruments";
 import type { MergedMetrics } from "./merge";
 
@@ -105,11 +105,10 @@ export function toPromSamples(merged: MergedMetrics): PromSample[] {
   return out;
 }
 
-function byName<T extends { name: string; labels: Labels }>(points: T[]): Map<string, T[]> {
-  const keyed = points.map((p) => ({ key: seriesKey(p.name, p.labels), p }));
-  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+/** The points grouped by metric name, in the order they come (mergeShardStates sorts them by series key). */
+function byName<T extends { name: string }>(points: T[]): Map<string, T[]> {
   const groups = new Map<string, T[]>();
-  for (const { p } of keyed) {
+  for (const p of points) {
     const group = groups.get(p.name);
     if (group) group.push(p);
     else groups.set(p.name, [p]);
