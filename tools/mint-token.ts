@@ -3,6 +3,7 @@
 // The secret comes from AUTH_SECRET in the environment, or from .dev.vars for local development.
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { ID_RULE, isValidId } from "../src/protocol/ids.ts";
 import { mintToken, type TokenRole } from "./lib/token.ts";
 
 const USAGE = `Usage: npm run token -- --user <user_id> --role relay|consumer [--ttl <seconds>]
@@ -37,8 +38,7 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
-if (!values.user || !/^[A-Za-z0-9_.-]{1,64}$/.test(values.user))
-  fail("--user must be 1-64 of [A-Za-z0-9_.-].");
+if (!isValidId(values.user)) fail(`--user ${ID_RULE}.`);
 if (values.role !== "relay" && values.role !== "consumer") fail("--role must be relay or consumer.");
 const ttl = Number(values.ttl);
 if (!Number.isInteger(ttl) || ttl < 1) fail("--ttl must be a positive whole number of seconds.");

@@ -6,3 +6,8 @@ export const ID_RULE = "must be 1-64 characters of [A-Za-z0-9_.-]";
 export function isValidId(value: unknown): value is string {
   return typeof value === "string" && ID_PATTERN.test(value);
 }
+
+/** Times in query parameters (`since`, `from`, `to`): epoch milliseconds as digits. */
+export const EPOCH_MS_PATTERN = /^\d{1,16}$/;
+
+export const EPOCH_MS_RULE = "must be epoch milliseconds (a non-negative integer)";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { type ClientFrame, type ErrorFrame, errorFrame, type Sample, type SamplesFrame } from "./frames";
-import { ID_PATTERN, ID_RULE } from "./ids";
+import { EPOCH_MS_RULE, ID_PATTERN, ID_RULE } from "./ids";
 
 export interface FrameLimits {
   maxFrameBytes: number;
@@ -140,7 +140,7 @@ function validateSamples(items: unknown[]): { samples: Sample[]; tMin: number; t
     }
     const { t, ch, v } = item;
     if (typeof t !== "number" || !Number.isSafeInteger(t) || t < 0) {
-      return `samples[${i}].t: must be epoch milliseconds (a non-negative integer)`;
+      return `samples[${i}].t: ${EPOCH_MS_RULE}`;
     }
     if (typeof ch !== "string" || !ID_PATTERN.test(ch)) return `samples[${i}].ch: ${ID_RULE}`;
     if (typeof v !== "number" || !Number.isFinite(v)) return `samples[${i}].v: must be a finite number`;

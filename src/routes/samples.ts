@@ -5,6 +5,7 @@ import { getConfig } from "../config";
 import type { Env } from "../env";
 import { getIsolateMetrics } from "../metrics/isolate-metrics";
 import { type ErrorFrame, errorFrame, type ReplyFrame } from "../protocol/frames";
+import { EPOCH_MS_PATTERN, EPOCH_MS_RULE } from "../protocol/ids";
 import { parseClientFrame } from "../protocol/parse-frame";
 import { checkAccess, errorResponse } from "./guard";
 
@@ -77,7 +78,7 @@ function reply(c: Context, frame: ReplyFrame): Response {
 const epochMs = (name: string) =>
   z
     .string()
-    .regex(/^\d{1,16}$/, { error: `${name} must be epoch milliseconds (a non-negative integer)` })
+    .regex(EPOCH_MS_PATTERN, { error: `${name} ${EPOCH_MS_RULE}` })
     .transform(Number)
     .optional();
 

@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import type { Role } from "../auth/tokens";
 import type { Env } from "../env";
+import { EPOCH_MS_PATTERN, EPOCH_MS_RULE } from "../protocol/ids";
 import { TOKEN_EXP_HEADER, USER_HEADER } from "../protocol/object-request";
 import { checkAccess, errorResponse } from "./guard";
 
@@ -16,11 +17,8 @@ async function upgrade(c: Context<{ Bindings: Env }>, role: Role): Promise<Respo
   const access = await checkAccess(c, c.req.query("user_id"), role);
   if (!access.ok) return errorResponse(c, access.refusal.status, access.refusal.code, access.refusal.message);
   const since = c.req.query("since");
-  if (since !== undefined && (role !== "consumer" || !/^\d{1,16}$/.test(since))) {
-    const message =
-      role === "consumer"
-        ? "since must be epoch milliseconds (a non-negative integer)"
-        : "since is for consumers";
+  if (since !== undefined && (role !== "consumer" || !EPOCH_MS_PATTERN.test(since))) {
+    const message = role === "consumer" ? `since ${EPOCH_MS_RULE}` : "since is for consumers";
     return errorResponse(c, 400, "invalid", message);
   }
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
