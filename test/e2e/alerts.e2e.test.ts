@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintToken } from "../../tools/lib/token.ts";
+import { startWranglerDev, type WranglerDev } from "../../tools/lib/wrangler-dev.ts";
 import { LOCAL_WRANGLER_ENV } from "../../tools/local-dev-env.mjs";
 import { alertmanagerTestConfig, startAlertmanager } from "./support/alertmanager";
 import type { Daemon } from "./support/daemon";
@@ -19,7 +20,6 @@ import {
 import { type RecordingServer, startRecordingServer } from "./support/recording-server";
 import { RelaySocket } from "./support/relay-socket";
 import { sendProtocolViolation } from "./support/websocket-protocol-error";
-import { startWranglerDev, type WranglerDev } from "./support/wrangler-dev";
 
 // The shipped alert rules, end to end: wrangler dev serves /metrics, a real Prometheus scrapes it with the
 // collector's scrape block and evaluates the rules (time-compressed 60x: minutes become seconds), a real

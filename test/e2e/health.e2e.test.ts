@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWranglerDev, type WranglerDev } from "./support/wrangler-dev";
+import { startWranglerDev, type WranglerDev } from "../../tools/lib/wrangler-dev.ts";
 
 describe("npm start (wrangler dev)", () => {
   let dev: WranglerDev;

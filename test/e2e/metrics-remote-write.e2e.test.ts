@@ -3,6 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWranglerDev, type WranglerDev } from "../../tools/lib/wrangler-dev.ts";
 import { type Daemon, startDaemon } from "./support/daemon";
 import {
   type Client,
@@ -13,7 +14,6 @@ import {
   scrapeText,
   settledScrape,
 } from "./support/metrics-traffic";
-import { startWranglerDev, type WranglerDev } from "./support/wrangler-dev";
 
 const WRANGLER_PORT = 18801;
 const RECEIVER_PORT = 19101;

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { startWranglerDev, type WranglerDev } from "../../tools/lib/wrangler-dev.ts";
 import {
   type Client,
   driveTraffic,
@@ -14,7 +15,6 @@ import {
   settledScrape,
 } from "./support/metrics-traffic";
 import { type Prometheus, startPrometheus } from "./support/prometheus";
-import { startWranglerDev, type WranglerDev } from "./support/wrangler-dev";
 
 const WRANGLER_PORT = 18800;
 const PROMETHEUS_PORT = 19100;

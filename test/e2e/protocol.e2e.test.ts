@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWranglerDev, type WranglerDev } from "./support/wrangler-dev";
+import { startWranglerDev, type WranglerDev } from "../../tools/lib/wrangler-dev.ts";
 
 // The README's "Protocol" section, replayed against `npm start` by a client that knows only the protocol:
 // tokens from `npm run token`, a relay session, a consumer session with ?since=, POST and GET.
