@@ -2,11 +2,11 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWranglerDev, type WranglerDev } from "../../tools/lib/wrangler-dev.ts";
+import { type Frame, FrameClient } from "./support/frame-client";
 
 // The README's "Protocol" section, replayed against `npm start` by a client that knows only the protocol:
 // tokens from `npm run token`, a relay session, a consumer session with ?since=, POST and GET.
 const PORT = 18832;
-type Frame = Record<string, unknown>;
 
 /** `npm run token -- --user U --role R --ttl 3600`, exactly as the README shows it (secret from .dev.vars). */
 async function npmRunToken(user: string, role: "relay" | "consumer"): Promise<string> {
@@ -20,45 +20,6 @@ async function npmRunToken(user: string, role: "relay" | "consumer"): Promise<st
   const token = stdout.trim().split("\n").at(-1) ?? "";
   expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
   return token;
-}
-
-/** A WebSocket client that waits for the next frame. */
-class Client {
-  private readonly frames: Frame[] = [];
-  private readonly waiters: ((f: Frame) => void)[] = [];
-  private constructor(readonly socket: WebSocket) {
-    socket.addEventListener("message", (event) => {
-      const frame = JSON.parse(String(event.data)) as Frame;
-      const waiter = this.waiters.shift();
-      if (waiter) waiter(frame);
-      else this.frames.push(frame);
-    });
-  }
-
-  static open(url: string): Promise<Client> {
-    const socket = new WebSocket(url);
-    return new Promise((resolve, reject) => {
-      socket.addEventListener("open", () => resolve(new Client(socket)));
-      socket.addEventListener("error", () => reject(new Error(`could not open ${url}`)));
-    });
-  }
-
-  next(): Promise<Frame> {
-    const queued = this.frames.shift();
-    if (queued) return Promise.resolve(queued);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("no frame within 10 s")), 10_000);
-      this.waiters.push((frame) => {
-        clearTimeout(timer);
-        resolve(frame);
-      });
-    });
-  }
-
-  async request(text: string): Promise<Frame> {
-    this.socket.send(text);
-    return this.next();
-  }
 }
 
 describe("the README protocol against npm start", () => {
@@ -76,8 +37,8 @@ describe("the README protocol against npm start", () => {
 
   it("streams a relay session, resends after a reconnect, and a consumer gets the backlog since MS", async () => {
     const ws = dev.url.replace("http:", "ws:");
-    const relay = await Client.open(`${ws}/v1/relay?user_id=alice&token=${relayToken}`);
-    relay.socket.send('{"type":"session_start","session_id":"run-7","relay_id":"phone-1"}');
+    const relay = await FrameClient.connect(`${ws}/v1/relay?user_id=alice&token=${relayToken}`);
+    relay.send('{"type":"session_start","session_id":"run-7","relay_id":"phone-1"}');
     expect(
       await relay.request(
         '{"type":"samples","relay_id":"phone-1","session_id":"run-7","seq":1,"samples":[{"t":1763700000000,"ch":"hr","v":72.5},{"t":1763700000000,"ch":"spo2","v":98}]}',
@@ -95,18 +56,18 @@ describe("the README protocol against npm start", () => {
     ).toEqual({ type: "ack", seq: 2 });
     const seq3 =
       '{"type":"samples","relay_id":"phone-1","session_id":"run-7","seq":3,"samples":[{"t":1763700002000,"ch":"hr","v":75}]}';
-    relay.socket.send(seq3);
-    relay.socket.close();
-    const again = await Client.open(`${ws}/v1/relay?user_id=alice&token=${relayToken}`);
+    relay.send(seq3);
+    relay.ws.close();
+    const again = await FrameClient.connect(`${ws}/v1/relay?user_id=alice&token=${relayToken}`);
     expect(await again.request(seq3)).toEqual({ type: "ack", seq: 3 });
 
-    const consumer = await Client.open(
+    const consumer = await FrameClient.connect(
       `${ws}/v1/consume?user_id=alice&since=1763700000500&token=${consumerToken}`,
     );
     expect(await consumer.next()).toMatchObject({ seq: 2, samples: [{ t: 1763700001000, ch: "hr", v: 74 }] });
     expect(await consumer.next()).toMatchObject({ seq: 3, samples: [{ t: 1763700002000, ch: "hr", v: 75 }] });
     expect(await consumer.request('{"type":"ping"}')).toEqual({ type: "pong" });
-    again.socket.send('{"type":"session_end","session_id":"run-7"}');
+    again.send('{"type":"session_end","session_id":"run-7"}');
 
     // POST another frame, then read everything back from D1 once flushed.
     const post = await fetch(`${dev.url}/v1/users/alice/samples`, {

@@ -1,68 +1,16 @@
-import { mintToken, type TokenRole } from "../../../tools/lib/token.ts";
+import type { TokenRole } from "../../../tools/lib/token.ts";
+import { type Frame, FrameClient, openStream } from "./frame-client";
 
 export const E2E_AUTH_SECRET = "e2e-auth-secret-0123456789abcdef";
 export const E2E_METRICS_TOKEN = "e2e-metrics-token";
 
 export { SPEC_METRIC_NAMES } from "../../support/spec-metrics";
 
-type Frame = Record<string, unknown>;
+/** A client of the metrics e2e tests: the protocol client, with tokens signed by E2E_AUTH_SECRET. */
+export type Client = FrameClient;
 
-/** A WebSocket client of a running Worker (Node's WebSocket). */
-export class Client {
-  private readonly frames: Frame[] = [];
-  private readonly waiters: ((f: Frame) => void)[] = [];
-
-  readonly ws: WebSocket;
-
-  private constructor(ws: WebSocket) {
-    this.ws = ws;
-    ws.addEventListener("message", (e) => {
-      const frame = JSON.parse(String(e.data)) as Frame;
-      const waiter = this.waiters.shift();
-      if (waiter) waiter(frame);
-      else this.frames.push(frame);
-    });
-  }
-
-  static async open(baseUrl: string, role: TokenRole, userId: string): Promise<Client> {
-    const token = await mintToken({ secret: E2E_AUTH_SECRET, userId, role });
-    const path = role === "relay" ? "/v1/relay" : "/v1/consume";
-    const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}${path}?user_id=${userId}&token=${token}`);
-    await new Promise<void>((resolve, reject) => {
-      ws.addEventListener("open", () => resolve(), { once: true });
-      ws.addEventListener("error", () => reject(new Error(`${role} upgrade for ${userId} failed`)), {
-        once: true,
-      });
-    });
-    return new Client(ws);
-  }
-
-  send(frame: Frame | string): void {
-    this.ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
-  }
-
-  next(timeoutMs = 10_000): Promise<Frame> {
-    const queued = this.frames.shift();
-    if (queued) return Promise.resolve(queued);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("no frame in time")), timeoutMs);
-      this.waiters.push((f) => {
-        clearTimeout(timer);
-        resolve(f);
-      });
-    });
-  }
-
-  async request(frame: Frame | string): Promise<Frame> {
-    this.send(frame);
-    return this.next();
-  }
-
-  async close(): Promise<void> {
-    const closed = new Promise((r) => this.ws.addEventListener("close", r, { once: true }));
-    this.ws.close(1000, "done");
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 2_000))]);
-  }
+function openClient(baseUrl: string, role: TokenRole, userId: string): Promise<Client> {
+  return openStream(baseUrl, E2E_AUTH_SECRET, role, userId).then((ws) => new FrameClient(ws));
 }
 
 /**
@@ -75,8 +23,8 @@ export async function driveTraffic(
 ): Promise<{ relay: Client; consumer: Client }> {
   for (let i = 0; i < 3; i++) await fetch(`${baseUrl}/health`);
   await fetch(`${baseUrl}/v1/users/${userId}/samples?from=0&to=1`);
-  const consumer = await Client.open(baseUrl, "consumer", userId);
-  let relay = await Client.open(baseUrl, "relay", userId);
+  const consumer = await openClient(baseUrl, "consumer", userId);
+  let relay = await openClient(baseUrl, "relay", userId);
   relay.send({ type: "session_start", session_id: "s1", relay_id: "r1" });
   const frame = (seq: number) => ({
     type: "samples",
@@ -89,7 +37,7 @@ export async function driveTraffic(
   await expectFrame(relay.request("not json"), "error");
   await expectFrame(relay.request({ type: "ping" }), "pong");
   await relay.close();
-  relay = await Client.open(baseUrl, "relay", userId);
+  relay = await openClient(baseUrl, "relay", userId);
   await expectFrame(relay.request(frame(4)), "ack");
   relay.send({ type: "session_end", session_id: "s1" });
   relay.send({ type: "session_start", session_id: "s2", relay_id: "r1" });

@@ -1,4 +1,5 @@
-import { mintToken, type TokenRole } from "../../../tools/lib/token.ts";
+import type { TokenRole } from "../../../tools/lib/token.ts";
+import { openStream } from "./frame-client";
 
 export interface ReplyFrame {
   type: string;
@@ -34,15 +35,7 @@ export class RelaySocket {
     firstSeq?: number;
   }): Promise<RelaySocket> {
     const role = options.role ?? "relay";
-    const token = await mintToken({ secret: options.secret, userId: options.userId, role });
-    const url = `${options.baseUrl.replace(/^http/, "ws")}/v1/${role === "relay" ? "relay" : "consume"}?user_id=${options.userId}&token=${token}`;
-    const socket = new WebSocket(url);
-    await new Promise<void>((resolve, reject) => {
-      socket.addEventListener("open", () => resolve(), { once: true });
-      socket.addEventListener("error", () => reject(new Error(`WebSocket ${url} failed to open`)), {
-        once: true,
-      });
-    });
+    const socket = await openStream(options.baseUrl, options.secret, role, options.userId);
     return new RelaySocket(socket, options.relayId ?? "r1", options.firstSeq ?? 1);
   }
 
