@@ -15,13 +15,14 @@ import { TOKEN_EXP_HEADER, USER_HEADER } from "../src/protocol/object-request";
 import { type ParsedSamples, parseClientFrame } from "../src/protocol/parse-frame";
 import { type ObjectStores, openStores } from "../src/storage/object/stores";
 import { Admission } from "../src/stream/admission";
-import { AlarmPlan, jittered } from "../src/stream/alarm-plan";
+import { AlarmPlan } from "../src/stream/alarm-plan";
 import { CommitQueue, type PendingOp, type Reply } from "../src/stream/commit-queue";
 import { D1Flusher } from "../src/stream/d1-flusher";
 import { FanOut } from "../src/stream/fan-out";
 import { endExpiredSessions, markUncarriedIdle } from "../src/stream/session-idle";
 import { type SocketRole, Sockets } from "../src/stream/sockets";
 import { StreamMetrics } from "../src/stream/stream-metrics";
+import { jittered } from "../src/util/jitter";
 
 /**
  * One per user: the user's relay and consumer sockets, its durable sample buffer, the relays' acked seqs and

@@ -2,7 +2,7 @@ import type { Config } from "../config";
 import { type ErrorFrame, errorFrame, type SamplesFrame } from "../protocol/frames";
 import { peekSamplesHead } from "../protocol/peek-frame";
 import type { AckedSeqs } from "../storage/object/acked-seqs";
-import { jittered } from "./alarm-plan";
+import { jittered } from "../util/jitter";
 
 export type Decision =
   /** Never acked: store it with the next commit. */

@@ -37,11 +37,3 @@ export class AlarmPlan {
     if (times.length > 0) this.ensure(Math.max(Date.now(), Math.min(...times)));
   }
 }
-
-/**
- * `ms` stretched by up to `fraction` at random: deadlines that many objects reach together (after a mass
- * disconnect or a deploy) spread out instead of arriving as one wave.
- */
-export function jittered(ms: number, fraction = 0.2): number {
-  return ms + Math.floor(Math.random() * ms * fraction);
-}
