@@ -62,7 +62,7 @@ export class UserStream extends DurableObject<Env> {
       ctx.storage,
       (at) => this.#alarm.ensure(at),
     );
-    this.#fanOut = new FanOut(this.#sockets, this.#metrics);
+    this.#fanOut = new FanOut(ctx, this.#sockets, this.#metrics);
     this.#flusher = new D1Flusher(env.DB, this.#config, ctx.storage, () => this.#stores, this.#metrics);
     this.#admission = new Admission(
       this.#config,
@@ -107,6 +107,7 @@ export class UserStream extends DurableObject<Env> {
     const type = parsed.ok ? parsed.frame.type : parsed.type;
     this.#metrics.frameReceived(type, true);
     const seq = parsed.ok ? parsed.samples?.frame.seq : undefined;
+    if (state.role === "consumer") this.#fanOut.heardFrom(ws, receivedAt);
     if (!parsed.ok) {
       this.#refuse(type, parsed.error, reply);
     } else if (parsed.frame.type === "ping") {
