@@ -73,10 +73,10 @@ export const SHAPES: { name: string; make: (n: number) => ChunkSample[] }[] = [
     name: "decimal readings (accelerometer, 50 Hz, 3 decimals)",
     make: (n) => {
       const rand = prng(2);
-      return frames(n, 33, 3, (i) => ({
-        t: T0 + 20 * i + Math.floor(rand() * 3) - 1,
-        v: Math.round((9.81 * Math.cos(i / 500) + 0.3 * Math.sin(i / 25) + 0.02 * gaussian(rand)) * 1000) / 1000,
-      }));
+      return frames(n, 33, 3, (i) => {
+        const ms2 = 9.81 * Math.cos(i / 500) + 0.3 * Math.sin(i / 25) + 0.02 * gaussian(rand);
+        return { t: T0 + 20 * i + Math.floor(rand() * 3) - 1, v: Math.round(ms2 * 1000) / 1000 };
+      });
     },
   },
   {
