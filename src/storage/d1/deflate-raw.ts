@@ -12,13 +12,19 @@ async function* through(stream: CompressionStream | DecompressionStream, input: 
     .then(() => writer.close())
     .catch(() => {});
   const reader = stream.readable.getReader();
+  let finished = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return;
+      if (done) {
+        finished = true;
+        return;
+      }
       yield value as Uint8Array;
     }
   } finally {
+    // A consumer that stops early (too much output, an error) cancels the rest of the (de)compression.
+    if (!finished) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
 }
@@ -48,12 +54,10 @@ export async function deflateRaw(bytes: Uint8Array): Promise<Uint8Array> {
  */
 export async function inflateRawExact(bytes: Uint8Array, expectedLength: number): Promise<Uint8Array> {
   const out = new Uint8Array(expectedLength);
-  const stream = new DecompressionStream("deflate-raw");
   let filled = 0;
   try {
-    for await (const part of through(stream, bytes)) {
+    for await (const part of through(new DecompressionStream("deflate-raw"), bytes)) {
       if (filled + part.length > expectedLength) {
-        await stream.readable.cancel().catch(() => {});
         throw new ChunkDecodeError(
           `compressed body inflates to more than the ${expectedLength} bytes the header says`,
         );
