@@ -8,7 +8,7 @@ import { readTimeColumn, writeTimeColumn } from "./time-column";
 import { readValueColumn, valueColumnCandidates } from "./value-column";
 
 // The chunk blob of Storage v2, byte by byte in docs/storage-format.md: a small uncompressed header (version,
-// sample count, body length, compressed length, CRC-32 of the body) then the raw-deflated body of four
+// sample count, body length, compressed length, CRC-32 of the body) then the raw-deflated body of three
 // columns: seq/idx runs, t, v. The header lets a decoder refuse a corrupt blob before inflating anything and
 // bound what it allocates; the CRC catches corruption that still inflates to the announced length.
 
@@ -18,7 +18,7 @@ export { type ChunkStats, chunkStats } from "./chunk-stats";
 
 export const CHUNK_FORMAT_VERSION = 1;
 
-/** Worst case body bytes per sample (a run per sample, 8-byte t and v varints) plus a constant: anything larger is corrupt. */
+/** Above the worst case (a run per sample: 13 bytes, 8-byte t and v varints, ~16 fixed): larger is corrupt. */
 const MAX_BODY_BYTES_PER_SAMPLE = 40;
 const MAX_BODY_BYTES_FIXED = 64;
 
