@@ -4,6 +4,7 @@ import type { Env } from "./env";
 import { httpMetrics } from "./metrics/http-middleware";
 import { health } from "./routes/health";
 import { metricsRoutes } from "./routes/metrics";
+import { errorResponse } from "./routes/route-error";
 import { samples } from "./routes/samples";
 import { streams } from "./routes/streams";
 
@@ -17,14 +18,14 @@ app.route("/", streams);
 app.route("/", samples);
 
 app.notFound((c) =>
-  c.json({ error: "not_found", message: `No route for ${c.req.method} ${c.req.path}` }, 404),
+  errorResponse(c, { status: 404, code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` }),
 );
 
 app.onError((err, c) => {
   if (err instanceof ConfigError) {
     console.error(err.message);
-    return c.json({ error: "config", message: err.message }, 500);
+    return errorResponse(c, { status: 500, code: "config", message: err.message });
   }
   console.error("unhandled error", err);
-  return c.json({ error: "internal", message: "Internal error" }, 500);
+  return errorResponse(c, { status: 500, code: "internal", message: "Internal error" });
 });

@@ -11,6 +11,6 @@ describe("GET /health", () => {
   it("answers unknown routes with a JSON 404 naming the path", async () => {
     const res = await exports.default.fetch("https://edge.test/nope");
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ error: "not_found", message: "No route for GET /nope" });
+    expect(await res.json()).toEqual({ type: "error", code: "not_found", message: "No route for GET /nope" });
   });
 });

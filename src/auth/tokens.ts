@@ -1,4 +1,5 @@
 import { errors, jwtVerify } from "jose";
+import type { Checked } from "../routes/route-error";
 
 export type Role = "relay" | "consumer";
 
@@ -8,10 +9,6 @@ export interface TokenClaims {
   /** Expiry, epoch seconds. */
   exp: number;
 }
-
-export type TokenCheck =
-  | { ok: true; claims: TokenClaims }
-  | { ok: false; reason: "missing" | "invalid" | "expired"; message: string };
 
 const keys = new Map<string, Uint8Array>();
 
@@ -34,18 +31,17 @@ export function tokenFromRequest(request: Request): string | null {
   return new URL(request.url).searchParams.get("token");
 }
 
+const unauthorized = (message: string): Checked<never> => ({
+  ok: false,
+  error: { status: 401, code: "unauthorized", message },
+});
+
 /**
- * Verifies an HS256 JWT signed with AUTH_SECRET (SPEC §2) and reads its claims `sub`, `role`, `exp`.
- * Only HS256 is accepted, so an unsigned (`alg: none`) or otherwise signed token never passes.
+ * Verifies an HS256 JWT signed with AUTH_SECRET (SPEC §2) and reads its claims `sub`, `role`, `exp`; any
+ * failure is a 401. Only HS256 is accepted, so an unsigned (`alg: none`) or otherwise signed token never passes.
  */
-export async function verifyToken(token: string | null, secret: string): Promise<TokenCheck> {
-  if (!token) {
-    return {
-      ok: false,
-      reason: "missing",
-      message: "missing token: send Authorization: Bearer <token> or ?token=",
-    };
-  }
+export async function verifyToken(token: string | null, secret: string): Promise<Checked<TokenClaims>> {
+  if (!token) return unauthorized("missing token: send Authorization: Bearer <token> or ?token=");
   try {
     const { payload } = await jwtVerify(token, keyFor(secret), {
       algorithms: ["HS256"],
@@ -53,15 +49,11 @@ export async function verifyToken(token: string | null, secret: string): Promise
     });
     const role = payload.role;
     if (role !== "relay" && role !== "consumer") {
-      return {
-        ok: false,
-        reason: "invalid",
-        message: 'invalid token: claim "role" must be relay or consumer',
-      };
+      return unauthorized('invalid token: claim "role" must be relay or consumer');
     }
-    return { ok: true, claims: { userId: payload.sub as string, role, exp: payload.exp as number } };
+    return { ok: true, value: { userId: payload.sub as string, role, exp: payload.exp as number } };
   } catch (err) {
-    if (err instanceof errors.JWTExpired) return { ok: false, reason: "expired", message: "token expired" };
-    return { ok: false, reason: "invalid", message: `invalid token: ${(err as Error).message}` };
+    if (err instanceof errors.JWTExpired) return unauthorized("token expired");
+    return unauthorized(`invalid token: ${(err as Error).message}`);
   }
 }

@@ -60,13 +60,16 @@ describe.each(Object.keys(routes) as (keyof typeof routes)[])("auth on %s", (nam
   it("refuses another user's token with 403", async () => {
     const res = await call(await tokenFor("auth-bob", role));
     expect(res.status).toBe(403);
-    expect(await res.text()).toContain("another user");
+    expect(await res.json()).toMatchObject({ type: "error", code: "forbidden", message: /another user/ });
   });
 
   it("refuses the wrong role with 403", async () => {
     const res = await call(await tokenFor(user, otherRole[name]));
     expect(res.status).toBe(403);
-    expect(await res.text()).toContain(`this route needs ${role}`);
+    expect(await res.json()).toMatchObject({
+      code: "forbidden",
+      message: `token role is ${otherRole[name]}; this route needs ${role}`,
+    });
   });
 
   it("accepts the right token", async () => {

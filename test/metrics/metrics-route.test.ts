@@ -35,7 +35,7 @@ describe("GET /metrics and /metrics-custom: access", () => {
       for (const headers of attempts) {
         const res = await app.request(path, { headers }, unset);
         expect(res.status).toBe(503);
-        expect(await res.json()).toMatchObject({ error: "metrics_disabled" });
+        expect(await res.json()).toMatchObject({ type: "error", code: "metrics_disabled" });
       }
     });
 
