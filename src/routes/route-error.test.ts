@@ -48,6 +48,7 @@ const cases: [string, number, string, () => Promise<Response>][] = [
     "auth_not_configured",
     () => onEnv(`${BASE}/v1/users/re-u/samples`, { AUTH_SECRET: undefined }),
   ],
+  ["a bad var", 500, "config", () => onEnv(`${BASE}/health`, { BUFFER_CAPACITY: "0" })],
   [
     "METRICS_TOKEN unset",
     503,
