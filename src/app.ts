@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { ConfigError } from "./config";
 import type { Env } from "./env";
 import { httpMetrics } from "./metrics/http-middleware";
+import { responseHeaders } from "./middleware/response-headers";
 import { requireValidConfig } from "./middleware/valid-config";
 import { health } from "./routes/health";
 import { metricsRoutes } from "./routes/metrics";
@@ -13,6 +14,7 @@ import { streams } from "./routes/streams";
 export const app = new Hono<{ Bindings: Env }>();
 
 app.use(httpMetrics());
+app.use(responseHeaders());
 app.use(requireValidConfig());
 app.route("/", health);
 app.route("/", metricsRoutes);
