@@ -15,6 +15,7 @@ export interface Config {
   metricsUserLabelLimit: number;
   metricsShards: number;
   remoteWriteIntervalS: number;
+  maxTokenLifetimeS: number;
   remoteWrite: { url: string; username: string; password: string } | null;
 }
 
@@ -49,6 +50,7 @@ const varsSchema = z.object({
   METRICS_USER_LABEL_LIMIT: positiveInt("METRICS_USER_LABEL_LIMIT", 100, 100_000),
   METRICS_SHARDS: positiveInt("METRICS_SHARDS", 4, 256),
   REMOTE_WRITE_INTERVAL_S: positiveInt("REMOTE_WRITE_INTERVAL_S", 15, 86_400),
+  MAX_TOKEN_LIFETIME_S: positiveInt("MAX_TOKEN_LIFETIME_S", 30 * 86_400, 10 * 365 * 86_400),
   PROMETHEUS_REMOTE_WRITE_URL: z.string().optional(),
   PROMETHEUS_REMOTE_WRITE_USERNAME: z.string().optional(),
   PROMETHEUS_REMOTE_WRITE_PASSWORD: z.string().optional(),
@@ -75,6 +77,7 @@ export function getConfig(env: Env): Config {
     metricsUserLabelLimit: v.METRICS_USER_LABEL_LIMIT,
     metricsShards: v.METRICS_SHARDS,
     remoteWriteIntervalS: v.REMOTE_WRITE_INTERVAL_S,
+    maxTokenLifetimeS: v.MAX_TOKEN_LIFETIME_S,
     remoteWrite: parseRemoteWrite(v),
   };
   cache.set(env, config);

@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { type Role, type TokenClaims, tokenFromRequest, verifyToken } from "../auth/tokens";
+import { getConfig } from "../config";
 import type { Env } from "../env";
 import { ID_RULE, isValidId } from "../protocol/ids";
 import { type Checked, errorResponse } from "../routes/route-error";
@@ -29,8 +30,9 @@ export function requireAccess(role: Role, userIdFrom: "param" | "query") {
 }
 
 /**
- * The user id (400), then the token (401; 503 while AUTH_SECRET is not configured: never open), then that the
- * token is for this user (403) and this role (403).
+ * The user id (400), then the token (401: missing, malformed, badly signed, expired or living longer than
+ * MAX_TOKEN_LIFETIME_S; 503 while AUTH_SECRET is not configured: never open), then that the token is for this
+ * user (403) and this role (403).
  */
 export async function checkAccess(
   request: Request,
@@ -47,7 +49,9 @@ export async function checkAccess(
     const message = "AUTH_SECRET is not configured: no token can be verified";
     return { ok: false, error: { status: 503, code: "auth_not_configured", message } };
   }
-  const token = await verifyToken(tokenFromRequest(request), secret);
+  const given = tokenFromRequest(request);
+  if (!given.ok) return given;
+  const token = await verifyToken(given.value, { secret, maxLifetimeS: getConfig(env).maxTokenLifetimeS });
   if (!token.ok) return token;
   const claims = token.value;
   if (claims.userId !== userId) {

@@ -1,4 +1,5 @@
 import { type Context, Hono, type Next } from "hono";
+import { bearerToken } from "../auth/bearer";
 import type { Env } from "../env";
 import { getIsolateMetrics } from "../metrics/isolate-metrics";
 import { type MergedMetrics, withoutHttp } from "../metrics/merge";
@@ -40,9 +41,9 @@ async function requireMetricsToken(c: Context<{ Bindings: Env }>, next: Next): P
       message: "METRICS_TOKEN is not configured",
     });
   }
-  const header = c.req.header("authorization") ?? "";
-  const given = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : "";
-  if (!(await sameSecret(given, expected))) {
+  const given = bearerToken(c.req.header("authorization"));
+  if (!given.ok) return errorResponse(c, given.error, WWW_AUTHENTICATE);
+  if (given.value === null || !(await sameSecret(given.value, expected))) {
     const message = "Authorization: Bearer <METRICS_TOKEN> required";
     return errorResponse(c, { status: 401, code: "unauthorized", message }, WWW_AUTHENTICATE);
   }
