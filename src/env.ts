@@ -24,4 +24,5 @@ export interface Env {
   METRICS_USER_LABEL_LIMIT?: string;
   METRICS_SHARDS?: string;
   REMOTE_WRITE_INTERVAL_S?: string;
+  MAX_TOKEN_LIFETIME_S?: string;
 }

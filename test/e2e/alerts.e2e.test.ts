@@ -103,7 +103,13 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "zander-alerts-"));
   dev = await startWranglerDev({
     port: WRANGLER_PORT,
-    vars: { AUTH_SECRET, METRICS_TOKEN, BUFFER_CAPACITY: String(BUFFER_CAPACITY) },
+    // A small buffer fills fast; it must hold at least two full frames (SPEC §6).
+    vars: {
+      AUTH_SECRET,
+      METRICS_TOKEN,
+      BUFFER_CAPACITY: String(BUFFER_CAPACITY),
+      MAX_SAMPLES_PER_FRAME: String(BUFFER_CAPACITY / 2),
+    },
   });
   baseUrl = dev.url;
   persistDir = dev.persistTo;

@@ -4,24 +4,28 @@ import { describe, expect, it } from "vitest";
 import { objectRows, runFlush, userStub } from "../support/user-object";
 import { connect, samplesFrame } from "../support/ws-client";
 
-// wrangler.toml: BUFFER_CAPACITY 10000, FLUSH_BATCH_SIZE 2000, MAX_SAMPLES_PER_FRAME 10000.
+// vitest.config.ts: BUFFER_CAPACITY 20000; wrangler.toml: FLUSH_BATCH_SIZE 2000, MAX_SAMPLES_PER_FRAME 10000.
+// Relay r0 fills half of the buffer first, so that r1's frames meet it full.
 describe("bounded buffer", () => {
   it("answers buffer_full with retry_after_ms when a frame does not fit, and accepts it after a flush", async () => {
     const user = "full-buffer";
     const relay = await connect("relay", user);
+    expect(await relay.request(samplesFrame("r0", "s1", 1, 10_000))).toEqual({ type: "ack", seq: 1 });
     expect(await relay.request(samplesFrame("r1", "s1", 1, 9_999))).toEqual({ type: "ack", seq: 1 });
     expect(await relay.request(samplesFrame("r1", "s1", 2, 1))).toEqual({ type: "ack", seq: 2 });
 
     const refused = await relay.request(samplesFrame("r1", "s1", 3, 1));
     expect(refused).toMatchObject({ type: "error", code: "buffer_full", seq: 3 });
     expect(refused.retry_after_ms).toBeGreaterThan(0);
-    expect(refused.message).toContain("10000 of 10000");
+    expect(refused.message).toContain("20000 of 20000");
 
-    // One alarm writes the whole buffer in FLUSH_BATCH_SIZE batches; the 9,999-sample frame is cut across them.
+    // Two alarm runs (at most 8 FLUSH_BATCH_SIZE batches each) write the whole buffer; the 9,999-sample frame is
+    // cut across batches.
+    expect(await runFlush(user)).toBe(true);
     expect(await runFlush(user)).toBe(true);
     expect(await objectRows(user, "SELECT * FROM buffer")).toEqual([]);
     const stored = await env.DB.prepare(
-      "SELECT COUNT(*) AS n, COUNT(DISTINCT idx) AS idxs, MAX(idx) AS top FROM samples WHERE user_id = ? AND seq = 1",
+      "SELECT COUNT(*) AS n, COUNT(DISTINCT idx) AS idxs, MAX(idx) AS top FROM samples WHERE user_id = ? AND relay_id = 'r1' AND seq = 1",
     )
       .bind(user)
       .first();
@@ -32,19 +36,22 @@ describe("bounded buffer", () => {
 
   it("derives retry_after_ms from the next flush, counting frames not yet committed", async () => {
     const relay = await connect("relay", "full-burst");
-    // Sent in one burst: the second frame is refused while the first still waits for its commit. That first
-    // frame completes a FLUSH_BATCH_SIZE batch, so the flush is immediate: retry soon, not after an interval.
-    relay.send(samplesFrame("r1", "s1", 1, 9_999));
-    relay.send(samplesFrame("r1", "s1", 2, 10));
-    const [first, second] = await relay.take(2);
+    // Sent in one burst: the third frame is refused while the first two still wait for their commit. They
+    // complete a FLUSH_BATCH_SIZE batch, so the flush is immediate: retry soon, not after an interval.
+    relay.send(samplesFrame("r1", "s1", 1, 10_000));
+    relay.send(samplesFrame("r1", "s1", 2, 9_999));
+    relay.send(samplesFrame("r1", "s1", 3, 10));
+    const [first, second, third] = await relay.take(3);
     expect(first).toEqual({ type: "ack", seq: 1 });
-    expect(second).toMatchObject({ type: "error", code: "buffer_full", seq: 2 });
-    expect(second?.retry_after_ms).toBeLessThanOrEqual(200);
+    expect(second).toEqual({ type: "ack", seq: 2 });
+    expect(third).toMatchObject({ type: "error", code: "buffer_full", seq: 3 });
+    expect(third?.retry_after_ms).toBeLessThanOrEqual(200);
   });
 
   it("stores a refused frame when it is resent, even after later frames of the relay were acked", async () => {
     const user = "full-window";
     const relay = await connect("relay", user);
+    expect(await relay.request(samplesFrame("r0", "s1", 1, 10_000))).toEqual({ type: "ack", seq: 1 });
     expect(await relay.request(samplesFrame("r1", "s1", 1, 9_995))).toEqual({ type: "ack", seq: 1 });
     // A window of frames in flight: seq 2 does not fit, seq 3 does. The resent seq 2 is then "not above the
     // highest acked seq" (SPEC §3), yet it was never stored: it must be stored, not acked as a duplicate.
