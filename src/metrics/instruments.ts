@@ -19,7 +19,7 @@ export const BYTE_SIZE_BUCKETS: readonly number[] = [
 ];
 
 export type MessageType = "session_start" | "samples" | "session_end" | "ping" | "unknown";
-export type TableName = "samples" | "sessions";
+export type TableName = "sample_chunks" | "sessions";
 
 /** What a user Durable Object records as events happen (counters and histograms). */
 export interface IngestInstruments {
@@ -35,6 +35,8 @@ export interface IngestInstruments {
   sessionsEnded: Counter;
   /** db_writes_total{table}: rows written */
   dbWrites: Counter<{ table: string }>;
+  /** db_samples_written_total{table}: samples in the chunk rows written */
+  dbSamplesWritten: Counter<{ table: string }>;
   /** db_write_duration_seconds{table} */
   dbWriteDuration: Histogram<{ table: string }>;
   /** db_batch_size{table} */
@@ -97,6 +99,7 @@ export const METRICS: Record<string, MetricDefinition> = {
   sessions_created: { kind: "counter", help: "Sessions started" },
   sessions_ended: { kind: "counter", help: "Sessions ended (explicitly or idle)" },
   db_writes: { kind: "counter", help: "Rows written to D1" },
+  db_samples_written: { kind: "counter", help: "Samples written to D1 (inside chunk rows)" },
   db_write_duration_seconds: {
     kind: "histogram",
     help: "D1 batch write duration",
@@ -133,6 +136,10 @@ export const METRICS: Record<string, MetricDefinition> = {
   },
   // The pipeline's own health (not in SPEC §5, additional): refused or dropped deltas, remote-write pushes.
   metrics_refused: { kind: "counter", help: "Metric deltas the aggregator refused, by reason" },
+  chunk_decode_errors: {
+    kind: "counter",
+    help: "Stored chunks a read could not decode (reported in the answer)",
+  },
   remote_write_requests: { kind: "counter", help: "Remote-write pushes, by result" },
 };
 
@@ -156,6 +163,7 @@ export function createIngestInstruments(meter: Meter): IngestInstruments {
     sessionsCreated: counter(meter, "sessions_created"),
     sessionsEnded: counter(meter, "sessions_ended"),
     dbWrites: counter(meter, "db_writes"),
+    dbSamplesWritten: counter(meter, "db_samples_written"),
     dbWriteDuration: histogram(meter, "db_write_duration_seconds"),
     dbBatchSize: histogram(meter, "db_batch_size"),
     wsConnections: counter(meter, "ws_connections"),

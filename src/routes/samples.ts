@@ -1,27 +1,26 @@
 import { type Context, Hono } from "hono";
-import { z } from "zod";
 import { getConfig } from "../config";
 import type { Env } from "../env";
+import { getIsolateMetrics } from "../metrics/isolate-metrics";
 import { type AccessEnv, requireAccess } from "../middleware/access";
 import { frameBodyLimit } from "../middleware/frame-body-limit";
 import { errorFrame } from "../protocol/frames";
-import { EPOCH_MS_PATTERN, EPOCH_MS_RULE } from "../protocol/ids";
 import { parseClientFrame } from "../protocol/parse-frame";
+import { readSamples } from "../storage/d1/reader";
+import { readSeries } from "../storage/d1/series-reader";
 import { refuseFrame, replyFrame } from "./frame-reply";
+import { encodeCursor, firstIssue, queryParams, samplesQuery, seriesQuery } from "./read-query";
 import { errorResponse } from "./route-error";
-
-/** Rows one read returns unless `limit` says otherwise, and at most. */
-export const DEFAULT_READ_LIMIT = 1_000;
-export const MAX_READ_LIMIT = 10_000;
 
 /**
  * `POST /v1/users/:user_id/samples` (relay token): one `samples` frame as the JSON body, answered with the
- * ack or error frame a relay socket would get. `GET /v1/users/:user_id/samples?from&to&limit` (consumer
- * token): what D1 holds, oldest first.
+ * ack or error frame a relay socket would get. `GET /v1/users/:user_id/samples` and `/series` (consumer
+ * token): what D1 holds (src/storage/d1/reader.ts).
  */
 export const samples = new Hono<{ Bindings: Env }>()
   .post("/v1/users/:user_id/samples", requireAccess("relay", "param"), frameBodyLimit(), postSamples)
-  .get("/v1/users/:user_id/samples", requireAccess("consumer", "param"), getSamples);
+  .get("/v1/users/:user_id/samples", requireAccess("consumer", "param"), getSamples)
+  .get("/v1/users/:user_id/series", requireAccess("consumer", "param"), getSeries);
 
 async function postSamples(c: Context<AccessEnv>): Promise<Response> {
   const { userId } = c.var.access;
@@ -40,67 +39,52 @@ async function postSamples(c: Context<AccessEnv>): Promise<Response> {
   return replyFrame(c, await stub.ingest(userId, parsed.samples));
 }
 
-const epochMs = (name: string) =>
-  z
-    .string()
-    .regex(EPOCH_MS_PATTERN, { error: `${name} ${EPOCH_MS_RULE}` })
-    .transform(Number)
-    .optional();
-
-const readQuery = z
-  .object({
-    from: epochMs("from"),
-    to: epochMs("to"),
-    limit: z
-      .string()
-      .regex(/^\d{1,6}$/, { error: `limit must be an integer from 1 to ${MAX_READ_LIMIT}` })
-      .transform(Number)
-      .refine((n) => n >= 1 && n <= MAX_READ_LIMIT, {
-        error: `limit must be an integer from 1 to ${MAX_READ_LIMIT}`,
-      })
-      .optional(),
-  })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, {
-    error: "from must be before to",
-  });
-
-interface SampleRow {
-  relay_id: string;
-  session_id: string;
-  seq: number;
-  idx: number;
-  t: number;
-  ch: string;
-  v: number;
-}
-
-/** `from` is inclusive, `to` exclusive; `has_more` says that `limit` cut the answer. */
+/**
+ * `from` inclusive, `to` exclusive, oldest first in (t, relay_id, seq, idx) order; `ch` (repeatable) filters
+ * channels; `has_more` says that `limit` cut the answer and `next_cursor` continues it exactly, ties included.
+ * A chunk that cannot be decoded is listed in `errors` and counted, never silently dropped (SPEC §4).
+ */
 async function getSamples(c: Context<AccessEnv>): Promise<Response> {
   const { userId } = c.var.access;
-  const query = readQuery.safeParse(c.req.query());
-  if (!query.success) {
-    const message = query.error.issues.map((i) => i.message).join("; ");
-    return errorResponse(c, { status: 400, code: "invalid", message });
-  }
-  const from = query.data.from ?? 0;
-  const to = query.data.to ?? Number.MAX_SAFE_INTEGER;
-  const limit = query.data.limit ?? DEFAULT_READ_LIMIT;
-  // Ordered by the index (user_id, t), whose entries end with the primary key: no sort step.
-  const { results } = await c.env.DB.prepare(
-    `SELECT relay_id, session_id, seq, idx, t, ch, v FROM samples
-     WHERE user_id = ?1 AND t >= ?2 AND t < ?3 ORDER BY t, relay_id, seq, idx LIMIT ?4`,
-  )
-    .bind(userId, from, to, limit + 1)
-    .all<SampleRow>();
-  const hasMore = results.length > limit;
-  const rows = hasMore ? results.slice(0, limit) : results;
+  const query = samplesQuery.safeParse(queryParams(c.req.url, ["ch"]));
+  if (!query.success)
+    return errorResponse(c, { status: 400, code: "invalid", message: firstIssue(query.error) });
+  const { from, to, limit, ch, cursor } = query.data;
+  const page = await readSamples(c.env.DB, {
+    userId,
+    from,
+    to,
+    limit,
+    channels: ch ?? null,
+    position: cursor ?? null,
+  });
+  countCorrupt(page.errors.length);
+  const last = page.samples.at(-1);
   return c.json({
     user_id: userId,
     from,
     to,
     limit,
-    count: rows.length,
-    has_more: hasMore,
-    samples: rows,
+    count: page.samples.length,
+    has_more: page.hasMore,
+    next_cursor: page.hasMore && last ? encodeCursor([last.t, last.relay_id, last.seq, last.idx]) : null,
+    samples: page.samples,
+    errors: page.errors,
   });
+}
+
+/** `GET /v1/users/:user_id/series?ch=C&from&to&step`: the channels downsampled into buckets (SPEC §2). */
+async function getSeries(c: Context<AccessEnv>): Promise<Response> {
+  const { userId } = c.var.access;
+  const query = seriesQuery.safeParse(queryParams(c.req.url, ["ch"]));
+  if (!query.success)
+    return errorResponse(c, { status: 400, code: "invalid", message: firstIssue(query.error) });
+  const { from, to, step, ch } = query.data;
+  const { series, errors } = await readSeries(c.env.DB, { userId, from, to, step, channels: ch });
+  countCorrupt(errors.length);
+  return c.json({ user_id: userId, from, to, step, series, errors });
+}
+
+function countCorrupt(chunks: number): void {
+  if (chunks > 0) getIsolateMetrics().chunkDecodeErrors.add(chunks);
 }

@@ -268,7 +268,7 @@ describe("alerts end to end", () => {
   }, 150_000);
 
   it("BufferFull names the user whose buffer fills while D1 writes fail", async () => {
-    // The fault: D1 loses the samples table, so every flush fails and buffers only grow.
+    // The fault: D1 loses the sample_chunks table, so every flush fails and buffers only grow.
     await run(
       join("node_modules", ".bin", "wrangler"),
       [
@@ -279,7 +279,7 @@ describe("alerts end to end", () => {
         "--persist-to",
         persistDir,
         "--command",
-        "ALTER TABLE samples RENAME TO samples_gone",
+        "ALTER TABLE sample_chunks RENAME TO sample_chunks_gone",
       ],
       { env: { ...process.env, ...LOCAL_WRANGLER_ENV, CI: "true" } },
     );
