@@ -8,18 +8,18 @@ import { type Frame, FrameClient } from "./support/frame-client";
 // tokens from `npm run token`, a relay session, a consumer session with ?since=, POST and GET.
 const PORT = 18832;
 
-/** `npm run token -- --user U --role R --ttl 3600`, exactly as the README shows it (secret from .dev.vars). */
+/** `npm run -s token -- --user U --role R --ttl 3600`, exactly as the README shows it (secret from .dev.vars). */
 async function npmRunToken(user: string, role: "relay" | "consumer"): Promise<string> {
   const env = { ...process.env };
   delete env.AUTH_SECRET;
   const { stdout } = await promisify(execFile)(
     "npm",
-    ["run", "token", "--", "--user", user, "--role", role, "--ttl", "3600"],
+    ["run", "-s", "token", "--", "--user", user, "--role", role, "--ttl", "3600"],
     { env },
   );
-  const token = stdout.trim().split("\n").at(-1) ?? "";
-  expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
-  return token;
+  // Nothing but the token (and its newline) on stdout: what `T=$(npm run -s token -- ...)` captures.
+  expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+  return stdout.trim();
 }
 
 describe("the README protocol against npm start", () => {
