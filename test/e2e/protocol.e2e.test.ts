@@ -27,7 +27,9 @@ describe("the README protocol against npm start", () => {
   let relayToken: string;
   let consumerToken: string;
   beforeAll(async () => {
-    dev = await startWranglerDev({ port: PORT, vars: { FLUSH_INTERVAL_MS: "200" } });
+    // `since` replays what is still in the buffer, i.e. not yet flushed to D1: the flush interval must outlast
+    // the steps from the first ack to the consumer's connect even on a loaded machine (200 ms did not, once).
+    dev = await startWranglerDev({ port: PORT, vars: { FLUSH_INTERVAL_MS: "5000" } });
     relayToken = await npmRunToken("alice", "relay");
     consumerToken = await npmRunToken("alice", "consumer");
   });
