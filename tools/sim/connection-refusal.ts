@@ -52,7 +52,7 @@ export async function probeRefusal(socketUrl: string, role: string): Promise<Con
     await res.body?.cancel();
     return null;
   }
-  const text = await res.text();
+  const text = await res.text().catch(() => "");
   let detail = text.trim().slice(0, 300);
   try {
     // Route errors: {"type":"error","code","message"} (older servers: {"error","message"}).
@@ -111,10 +111,13 @@ export class RefusalWatch {
       return;
     this.probing.add(role);
     this.lastProbeAt.set(role, now);
-    void probeRefusal(socketUrl, role).then((refusal) => {
-      this.probing.delete(role);
-      if (refusal && refusal.status !== null) this.fail(refusal);
-    });
+    void probeRefusal(socketUrl, role)
+      .then((refusal) => {
+        if (refusal && refusal.status !== null) this.fail(refusal);
+      })
+      // A probe that broke off (e.g. mid-body) tells nothing: the next failed connection probes again.
+      .catch(() => {})
+      .finally(() => this.probing.delete(role));
   }
 
   private fail(refusal: ConnectionRefusedError): void {
