@@ -43,9 +43,9 @@ const INTERNAL_RETRY_MS = 100;
  * most `window` unanswered, and resends every unacked frame with its seq after a reconnect (the server acks a
  * seq it already has without storing it twice).
  *
- * A frame refused with buffer_full (or internal) is sent again with its seq after `retry_after_ms`. The server
- * refuses every later frame of the relay until the refused one is back, so that its resend is never taken for
- * a duplicate (SPEC §3: a seq not above the highest acked one is acked without being stored).
+ * A frame refused with buffer_full (or internal) is sent again with its seq after `retry_after_ms`, whatever was
+ * acked meanwhile: the server stores any seq it never acked, in any order (docs/protocol.md, "Acks and
+ * duplicates").
  */
 export class SimRelay {
   readonly config: RelayConfig;
