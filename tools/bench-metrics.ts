@@ -44,6 +44,7 @@ export function benchRender(sizes = [1_000, 10_000], runs = 9): RenderFigure[] {
       counters: [],
       histograms: [],
       gauges: [],
+      countingSince: 0,
     }));
     for (let i = 0; i < series; i++) {
       const state = states[i % 4] as ShardState;

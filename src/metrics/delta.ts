@@ -65,6 +65,8 @@ export interface ShardState {
   counters: CounterPoint[];
   histograms: HistogramPoint[];
   gauges: GaugeSnapshot[];
+  /** Epoch ms since which the shard has counted without losing state (its storage's creation). */
+  countingSince: number;
 }
 
 /** A stable identity for a series: name plus labels sorted by key. */

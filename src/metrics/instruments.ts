@@ -131,9 +131,10 @@ export const METRICS: Record<string, MetricDefinition> = {
     help: "Receive to durable ack (relay) or to fan-out (consumer)",
     boundaries: LATENCY_BUCKETS_S,
   },
-  // The pipeline's own health (not in SPEC §5, additional): refused or dropped deltas, remote-write pushes.
+  // The pipeline's own health (not in SPEC §5, additional): refused or dropped deltas, remote-write and OTLP pushes.
   metrics_refused: { kind: "counter", help: "Metric deltas the aggregator refused, by reason" },
   remote_write_requests: { kind: "counter", help: "Remote-write pushes, by result" },
+  otlp_export_requests: { kind: "counter", help: "OTLP pushes, by result" },
 };
 
 function counter(meter: Meter, name: string) {

@@ -1,6 +1,6 @@
 import { ValueType } from "@opentelemetry/api";
 import { PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
-import { emptyResource } from "@opentelemetry/resources";
+import { emptyResource, type Resource } from "@opentelemetry/resources";
 import {
   AggregationTemporality,
   DataPointType,
@@ -23,8 +23,30 @@ export function renderPrometheusText(merged: MergedMetrics): string {
   return serializer.serialize(toResourceMetrics(merged));
 }
 
+/** Times and resource of an OTLP push; a scrape has neither (the scraper stamps the samples). */
+export interface PointContext {
+  resource: Resource;
+  startTime: [number, number];
+  time: [number, number];
+  /** Leave out metrics that have no series yet (an OTLP receiver gains nothing from them). */
+  withoutEmpty: boolean;
+}
+
+const SCRAPE_CONTEXT: PointContext = {
+  resource: emptyResource(),
+  startTime: NO_TIME,
+  time: NO_TIME,
+  withoutEmpty: false,
+};
+
 /** The merged state as OpenTelemetry metric data (cumulative), one metric per name, sorted for stable output. */
-export function toResourceMetrics(merged: MergedMetrics): ResourceMetrics {
+export function toResourceMetrics(merged: MergedMetrics, context = SCRAPE_CONTEXT): ResourceMetrics {
+  const point = <T>(attributes: Labels, value: T) => ({
+    startTime: context.startTime,
+    endTime: context.time,
+    attributes,
+    value,
+  });
   const counters = byName(merged.counters);
   const gauges = byName(merged.gauges);
   const histograms = byName(merged.histograms);
@@ -72,11 +94,15 @@ export function toResourceMetrics(merged: MergedMetrics): ResourceMetrics {
       });
     }
   }
-  return { resource: emptyResource(), scopeMetrics: [{ scope: { name: "zander-edge" }, metrics }] };
-}
-
-function point<T>(attributes: Labels, value: T) {
-  return { startTime: NO_TIME, endTime: NO_TIME, attributes, value };
+  return {
+    resource: context.resource,
+    scopeMetrics: [
+      {
+        scope: { name: "zander-edge" },
+        metrics: context.withoutEmpty ? metrics.filter((m) => m.dataPoints.length > 0) : metrics,
+      },
+    ],
+  };
 }
 
 /** One Prometheus sample: `__name__` and labels as Prometheus sees them after a scrape of renderPrometheusText. */

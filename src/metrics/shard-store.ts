@@ -46,6 +46,7 @@ export class ShardStore {
   private readonly sql: SqlStorage;
   private readonly roster = new Map<string, number>();
   private readonly lastSeq = new Map<string, number>();
+  private readonly countingSince: number;
 
   constructor(storage: DurableObjectStorage) {
     this.storage = storage;
@@ -61,7 +62,13 @@ export class ShardStore {
       CREATE TABLE IF NOT EXISTS senders (sender TEXT PRIMARY KEY, last_seq INTEGER NOT NULL,
         expires_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS user_labels (user_id TEXT PRIMARY KEY, last_seen INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS shard_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
+    // The first construction on empty storage fixes when counting began (the OTLP start time).
+    this.sql.exec("INSERT OR IGNORE INTO shard_meta (key, value) VALUES ('counting_since', ?)", Date.now());
+    this.countingSince = this.sql
+      .exec<{ value: number }>("SELECT value FROM shard_meta WHERE key = 'counting_since'")
+      .one().value;
     for (const r of this.sql.exec<{ user_id: string; last_seen: number }>("SELECT * FROM user_labels")) {
       this.roster.set(r.user_id, r.last_seen);
     }
@@ -158,7 +165,7 @@ export class ShardStore {
         points: JSON.parse(r.points),
       });
     }
-    return { counters, histograms, gauges };
+    return { counters, histograms, gauges, countingSince: this.countingSince };
   }
 
   /** Drops expired gauges and senders, and folds users idle for USER_LABEL_IDLE_MS into _other. */

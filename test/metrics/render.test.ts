@@ -20,17 +20,23 @@ const merged = mergeShardStates(
       counters: [{ name: "messages_processed", labels: { message_type: "samples" }, value: 3 }],
       histograms: [latency([1, 0, 0, 0, 0, 0, 0, 0, 0], 0.0005)],
       gauges: [userGauges("a", 5, 10)],
+      countingSince: 1_000,
     },
     {
       counters: [{ name: "messages_processed", labels: { message_type: "samples" }, value: 4 }],
       histograms: [latency([0, 2, 0, 0, 0, 0, 0, 0, 1], 9)],
       gauges: [userGauges("b", 1, 10)],
+      countingSince: 2_000,
     },
   ],
   1,
 );
 
 describe("merge and render", () => {
+  it("starts the merged cumulative series when the last shard began counting", () => {
+    expect(merged.countingSince).toBe(2_000);
+  });
+
   it("adds counters and histogram buckets across shards and names counters with _total once", () => {
     const text = renderPrometheusText(merged);
     const s = samples(text);
