@@ -1,13 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../src/config";
 import type { Env } from "../src/env";
-import type { ApplyResult, DeltaBatch, ShardState } from "../src/metrics/delta";
-import { mergeShardStates } from "../src/metrics/merge";
-import { pushOtlp } from "../src/metrics/otlp-push";
-import { pushRemoteWrite } from "../src/metrics/remote-write";
-import { toPromSamples } from "../src/metrics/render";
-import { rosterLimit, ShardStore } from "../src/metrics/shard-store";
-import { shardStub } from "../src/metrics/shards";
+import { rosterLimit, ShardStore } from "../src/metrics/aggregate/shard-store";
+import { shardStub } from "../src/metrics/aggregate/shard-stub";
+import { mergeShardStates } from "../src/metrics/expose/merge";
+import { pushOtlp } from "../src/metrics/expose/otlp-push";
+import { pushRemoteWrite } from "../src/metrics/expose/remote-write";
+import { toPromSamples } from "../src/metrics/expose/render";
+import type { ApplyResult, DeltaBatch, ShardState } from "../src/metrics/wire";
 
 /**
  * One of METRICS_SHARDS aggregators: applies delta batches exactly once into persisted cumulative state

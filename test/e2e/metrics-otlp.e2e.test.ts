@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { METRICS } from "../../src/metrics/instruments.ts";
+import { METRICS } from "../../src/metrics/catalogue.ts";
 import { startWranglerDev, type WranglerDev } from "../../tools/lib/wrangler-dev.ts";
 import {
   type Client,

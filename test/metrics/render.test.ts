@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { seriesKey } from "../../src/metrics/delta";
-import { LATENCY_BUCKETS_S } from "../../src/metrics/instruments";
-import { mergeShardStates } from "../../src/metrics/merge";
-import { renderPrometheusText, toPromSamples } from "../../src/metrics/render";
+import { LATENCY_BUCKETS_S } from "../../src/metrics/catalogue";
+import { mergeShardStates } from "../../src/metrics/expose/merge";
+import { renderPrometheusText, toPromSamples } from "../../src/metrics/expose/render";
+import { seriesKey } from "../../src/metrics/wire";
 import { samples, userGauges } from "./support";
 
 const latency = (counts: number[], sum: number) => ({

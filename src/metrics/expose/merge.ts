@@ -3,11 +3,11 @@ import {
   type GaugePoint,
   type GaugeSnapshot,
   type HistogramPoint,
+  OTHER_USER,
   type ShardState,
   seriesKey,
   sortedLabels,
-} from "./delta";
-import { OTHER_USER } from "./shard-store";
+} from "../wire";
 
 /**
  * Every series, merged across shards, as one scrape or one remote-write push exposes it. Each list is sorted by

@@ -7,8 +7,8 @@ import {
   type MetricData,
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
-import type { Labels } from "./delta";
-import { METRICS } from "./instruments";
+import { METRICS } from "../catalogue";
+import type { Labels } from "../wire";
 import type { MergedMetrics } from "./merge";
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";

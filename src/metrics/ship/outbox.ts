@@ -1,4 +1,4 @@
-import type { DeltaBatch } from "./delta";
+import type { DeltaBatch } from "../wire";
 
 export type BatchBody = Pick<DeltaBatch, "counters" | "histograms" | "gauges">;
 

@@ -1,16 +1,17 @@
+import { METRICS } from "../catalogue";
 import {
   type ApplyResult,
   type CounterPoint,
   type DeltaBatch,
+  GAUGE_REFRESH_MS,
   type GaugeSnapshot,
   type HistogramPoint,
   type Labels,
+  OTHER_USER,
   type ShardState,
   seriesKey,
   sortedLabels,
-} from "./delta";
-import { METRICS } from "./instruments";
-import { GAUGE_REFRESH_MS } from "./object-metrics";
+} from "../wire";
 
 /** How long a shard remembers a sender's highest applied seq; older batches are refused as possibly applied. */
 export const SENDER_TTL_MS = 7 * 24 * 3_600_000;
@@ -20,8 +21,6 @@ export const GAUGE_TTL_MS = 5 * GAUGE_REFRESH_MS;
 export const USER_LABEL_IDLE_MS = 24 * 3_600_000;
 /** last_seen of a labelled user is rewritten at most this often (one write per user per period, not per batch). */
 const LAST_SEEN_RESOLUTION_MS = 60_000;
-
-export const OTHER_USER = "_other";
 
 /** This shard's share of METRICS_USER_LABEL_LIMIT: the shares of all shards add up to the limit. */
 export function rosterLimit(limit: number, shards: number, index: number): number {

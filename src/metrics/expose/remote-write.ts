@@ -1,5 +1,5 @@
 import { compress } from "snappyjs";
-import type { Config } from "../config";
+import type { Config } from "../../config";
 import type { PromSample } from "./render";
 import { encodeWriteRequest } from "./write-request";
 

@@ -1,7 +1,7 @@
 import { millisToHrTime } from "@opentelemetry/core";
 import { ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import type { OtlpTarget } from "../config";
+import type { OtlpTarget } from "../../config";
 import type { MergedMetrics } from "./merge";
 import { toResourceMetrics } from "./render";
 
