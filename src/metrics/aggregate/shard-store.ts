@@ -33,7 +33,7 @@ export function rosterLimit(limit: number, shards: number, index: number): numbe
  *
  * - counters and histograms: cumulative sums of every delta applied, one row per series (no value grows with
  *   the number of series, so nothing needs chunking: the largest row is one histogram's bucket counts);
- * - senders: the highest applied seq per sender, so a retried batch is applied once (outbox.ts);
+ * - senders: the highest applied seq per sender, so a retried batch is applied once (ship/outbox.ts);
  * - gauges: the latest snapshot per owner (user object, isolate), expiring after GAUGE_TTL_MS;
  * - user_labels: the users whose counters carry their own user_id label. Membership is sticky: a user gets a
  *   slot when first seen while slots are free and keeps it until idle for USER_LABEL_IDLE_MS; deltas of users

@@ -1,5 +1,6 @@
 import type { Counter, Histogram, Meter, UpDownCounter } from "@opentelemetry/api";
 import { METRICS } from "../catalogue";
+import type { RecordingBuffer } from "./recording-buffer";
 
 /** The instruments of SPEC §5, created on an OpenTelemetry Meter with the names and buckets of the catalogue. */
 
@@ -58,34 +59,39 @@ export interface UserGaugeSnapshot {
   pendingWrites: { samples: number; sessions: number };
 }
 
-function counter(meter: Meter, name: string) {
-  return meter.createCounter(name, { description: METRICS[name]?.help });
+function counter(meter: Meter, name: string, buffer?: RecordingBuffer): Counter {
+  const created = meter.createCounter(name, { description: METRICS[name]?.help });
+  return buffer ? buffer.counter(created) : created;
 }
 
-function histogram(meter: Meter, name: string) {
+function histogram(meter: Meter, name: string, buffer?: RecordingBuffer): Histogram {
   const def = METRICS[name];
-  return meter.createHistogram(name, {
+  const created = meter.createHistogram(name, {
     description: def?.help,
     advice: { explicitBucketBoundaries: [...(def?.boundaries ?? [])] },
   });
+  return buffer ? buffer.histogram(created) : created;
 }
 
-export function createIngestInstruments(meter: Meter): IngestInstruments {
+/** The ingest instruments; with a `buffer`, they record through it (an object recording on every frame). */
+export function createIngestInstruments(meter: Meter, buffer?: RecordingBuffer): IngestInstruments {
+  const makeCounter = (name: string) => counter(meter, name, buffer);
+  const makeHistogram = (name: string) => histogram(meter, name, buffer);
   return {
-    messagesReceived: counter(meter, "messages_received"),
-    messagesProcessed: counter(meter, "messages_processed"),
-    messagesFailed: counter(meter, "messages_failed"),
-    sessionsCreated: counter(meter, "sessions_created"),
-    sessionsEnded: counter(meter, "sessions_ended"),
-    dbWrites: counter(meter, "db_writes"),
-    dbWriteDuration: histogram(meter, "db_write_duration_seconds"),
-    dbBatchSize: histogram(meter, "db_batch_size"),
-    wsConnections: counter(meter, "ws_connections"),
-    wsMessagesReceived: counter(meter, "ws_messages_received"),
-    wsMessagesSent: counter(meter, "ws_messages_sent"),
-    wsErrors: counter(meter, "ws_errors"),
-    wsReconnections: counter(meter, "ws_reconnections"),
-    wsMessageLatency: histogram(meter, "ws_message_latency_seconds"),
+    messagesReceived: makeCounter("messages_received"),
+    messagesProcessed: makeCounter("messages_processed"),
+    messagesFailed: makeCounter("messages_failed"),
+    sessionsCreated: makeCounter("sessions_created"),
+    sessionsEnded: makeCounter("sessions_ended"),
+    dbWrites: makeCounter("db_writes"),
+    dbWriteDuration: makeHistogram("db_write_duration_seconds"),
+    dbBatchSize: makeHistogram("db_batch_size"),
+    wsConnections: makeCounter("ws_connections"),
+    wsMessagesReceived: makeCounter("ws_messages_received"),
+    wsMessagesSent: makeCounter("ws_messages_sent"),
+    wsErrors: makeCounter("ws_errors"),
+    wsReconnections: makeCounter("ws_reconnections"),
+    wsMessageLatency: makeHistogram("ws_message_latency_seconds"),
   };
 }
 

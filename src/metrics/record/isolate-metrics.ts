@@ -1,6 +1,6 @@
 import { getConfig } from "../../config";
 import type { Env } from "../../env";
-import { Outbox } from "../ship/outbox";
+import { MemoryOutbox } from "../ship/memory-outbox";
 import { sendBatch } from "../ship/send-batch";
 import type { GaugeSnapshot } from "../wire";
 import {
@@ -33,7 +33,7 @@ export class IsolateMetrics {
   /** For frames the Worker answers itself (a POSTed frame refused before it reaches the user object). */
   readonly ingest: Pick<IngestInstruments, "messagesReceived" | "messagesFailed">;
   private readonly recorder = new MetricsRecorder();
-  private readonly outbox = new Outbox("isolate");
+  private readonly outbox = new MemoryOutbox("isolate");
   private shard: number | null = null;
   private lastGaugeJson = "";
   /** When the drain under way started (null: none). */

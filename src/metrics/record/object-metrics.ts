@@ -1,6 +1,8 @@
 import { getConfig } from "../../config";
 import type { Env } from "../../env";
-import { type BatchBody, Outbox } from "../ship/outbox";
+import { DurableOutbox } from "../ship/durable-outbox";
+import { MemoryOutbox } from "../ship/memory-outbox";
+import type { BatchBody, Outbox } from "../ship/outbox";
 import { sendBatch } from "../ship/send-batch";
 import { GAUGE_REFRESH_MS, type GaugeSnapshot, shardForUser } from "../wire";
 import { createIngestInstruments, type IngestInstruments, type UserGaugeSnapshot } from "./instruments";
@@ -21,7 +23,7 @@ import { RecordingBuffer } from "./recording-buffer";
  * Delivery: each flush collects the deltas recorded since the previous one (an OpenTelemetry MeterProvider with an
  * explicitly collected DELTA reader) and the gauge snapshot into ONE batch, stores it in the outbox (SQLite of the
  * object, when `storage` is given) and sends it to the user's shard, hash(user_id) % METRICS_SHARDS; see
- * outbox.ts for exactly-once. Bound on loss: deltas recorded after the last flush live only in memory until the
+ * ship/outbox.ts for exactly-once. Bound on loss: deltas recorded after the last flush live only in memory until the
  * next alarm (FLUSH_INTERVAL_MS); an object is evicted only after it has been idle for far longer than that, so
  * only a crash or a deploy in that window loses them: at most one alarm period of one object's counts. Persisting
  * every event instead would add a storage write to every frame, for metrics.
@@ -43,8 +45,9 @@ export class ObjectMetrics {
     this.env = env;
     this.userId = userId;
     this.snapshot = snapshot;
-    this.instruments = this.buffer.wrap(createIngestInstruments(this.recorder.meter));
-    this.outbox = new Outbox(`user:${userId}`, storage);
+    this.instruments = createIngestInstruments(this.recorder.meter, this.buffer);
+    // Without storage (benchmarks), deltas not yet delivered live in memory only.
+    this.outbox = storage ? new DurableOutbox(`user:${userId}`, storage) : new MemoryOutbox(`user:${userId}`);
   }
 
   /** True when something was recorded (or the gauges changed) since the last successful flush. */

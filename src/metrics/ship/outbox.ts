@@ -2,7 +2,7 @@ import type { DeltaBatch } from "../wire";
 
 export type BatchBody = Pick<DeltaBatch, "counters" | "histograms" | "gauges">;
 
-interface Entry {
+export interface OutboxEntry {
   seq: number;
   shard: number;
   createdAt: number;
@@ -23,73 +23,31 @@ export const OUTBOX_LIMIT = 1_000;
  * The sender id carries a random epoch created with the outbox's storage: if that storage is wiped, seqs restart
  * under a new sender id instead of being mistaken for duplicates.
  *
- * With SQLite storage (a Durable Object) the outbox survives eviction and restart; in a Worker isolate it lives in
- * memory, and `waitUntil` keeps the isolate alive until it is drained.
+ * Two implementations differ only in where entries live: DurableOutbox (a Durable Object's SQLite: survives
+ * eviction and restart) and MemoryOutbox (a Worker isolate, kept alive by `waitUntil` until it is drained).
  */
-export class Outbox {
-  readonly sender: string;
-  private entries: Entry[] = [];
-  private nextSeq = 1;
-  private readonly sql: SqlStorage | null;
+export abstract class Outbox {
+  abstract readonly sender: string;
+  protected entries: OutboxEntry[] = [];
+  protected nextSeq = 1;
 
-  constructor(senderPrefix: string, storage?: DurableObjectStorage) {
-    this.sql = storage?.sql ?? null;
-    if (!this.sql) {
-      this.sender = `${senderPrefix}:${crypto.randomUUID()}`;
-      return;
-    }
-    const sql = this.sql;
-    sql.exec(
-      `CREATE TABLE IF NOT EXISTS metrics_outbox (seq INTEGER PRIMARY KEY, shard INTEGER NOT NULL,
-         created_at INTEGER NOT NULL, body TEXT NOT NULL);
-       CREATE TABLE IF NOT EXISTS metrics_outbox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
-    );
-    const meta = new Map(
-      sql
-        .exec<{ key: string; value: string }>("SELECT key, value FROM metrics_outbox_meta")
-        .toArray()
-        .map((r) => [r.key, r.value]),
-    );
-    let epoch = meta.get("epoch");
-    if (!epoch) {
-      epoch = crypto.randomUUID();
-      sql.exec("INSERT OR REPLACE INTO metrics_outbox_meta (key, value) VALUES ('epoch', ?)", epoch);
-    }
-    this.sender = `${senderPrefix}:${epoch}`;
-    this.nextSeq = Number(meta.get("next_seq") ?? 1);
-    this.entries = sql
-      .exec<{ seq: number; shard: number; created_at: number; body: string }>(
-        "SELECT seq, shard, created_at, body FROM metrics_outbox ORDER BY seq",
-      )
-      .toArray()
-      .map((r) => ({ seq: r.seq, shard: r.shard, createdAt: r.created_at, body: JSON.parse(r.body) }));
-  }
+  /** Keeps a new entry (and the next seq) where this outbox stores them. */
+  protected abstract persist(entry: OutboxEntry): void;
+  /** Forgets an entry that was delivered or dropped. */
+  protected abstract forget(seq: number): void;
 
   size(): number {
     return this.entries.length;
   }
 
-  /** Stores a batch for `shard` under the next seq (durably, when the outbox has storage). */
+  /** Stores a batch for `shard` under the next seq. */
   enqueue(shard: number, body: BatchBody, now = Date.now()): void {
-    const entry: Entry = { seq: this.nextSeq++, shard, createdAt: now, body };
-    if (this.sql) {
-      const sql = this.sql;
-      sql.exec(
-        "INSERT INTO metrics_outbox (seq, shard, created_at, body) VALUES (?, ?, ?, ?)",
-        entry.seq,
-        shard,
-        now,
-        JSON.stringify(body),
-      );
-      sql.exec(
-        "INSERT OR REPLACE INTO metrics_outbox_meta (key, value) VALUES ('next_seq', ?)",
-        String(this.nextSeq),
-      );
-    }
+    const entry: OutboxEntry = { seq: this.nextSeq++, shard, createdAt: now, body };
+    this.persist(entry);
     this.entries.push(entry);
     while (this.entries.length > OUTBOX_LIMIT) {
-      const dropped = this.entries.shift() as Entry;
-      this.sql?.exec("DELETE FROM metrics_outbox WHERE seq = ?", dropped.seq);
+      const dropped = this.entries.shift() as OutboxEntry;
+      this.forget(dropped.seq);
       console.error(`metrics outbox full: dropped batch ${this.sender}/${dropped.seq}`);
     }
   }
@@ -103,7 +61,7 @@ export class Outbox {
     limit = Number.POSITIVE_INFINITY,
   ): Promise<boolean> {
     for (let sent = 0; this.entries.length > 0 && sent < limit; sent++) {
-      const entry = this.entries[0] as Entry;
+      const entry = this.entries[0] as OutboxEntry;
       try {
         await send(entry.shard, {
           sender: this.sender,
@@ -116,7 +74,7 @@ export class Outbox {
         return false;
       }
       if (this.entries[0]?.seq === entry.seq) this.entries.shift();
-      this.sql?.exec("DELETE FROM metrics_outbox WHERE seq = ?", entry.seq);
+      this.forget(entry.seq);
     }
     return this.entries.length === 0;
   }
