@@ -11,7 +11,7 @@ import type { ApplyResult, DeltaBatch, ShardState } from "../src/metrics/wire";
 
 /**
  * One of METRICS_SHARDS aggregators: applies delta batches exactly once into persisted cumulative state
- * (src/metrics/shard-store.ts) and answers that state for scrapes, which merge all shards.
+ * (src/metrics/aggregate/shard-store.ts) and answers that state for scrapes, which merge all shards.
  *
  * Shard 0 is also the single push writer (remote-write and OTLP): one object, one alarm at a time, so the
  * timestamps it pushes only ever increase (a receiver rejects out-of-order samples). The cron (src/index.ts) ticks

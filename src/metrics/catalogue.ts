@@ -28,7 +28,7 @@ export interface MetricDefinition {
 /**
  * Every metric of SPEC §5 by its OpenTelemetry instrument name (counters without `_total`, which the
  * Prometheus serializer appends). Senders and the aggregator take bucket boundaries from here, so histograms
- * merge bucket by bucket; a histogram arriving with other boundaries is refused (see shard-store.ts).
+ * merge bucket by bucket; a histogram arriving with other boundaries is refused (see aggregate/shard-store.ts).
  */
 export const METRICS: Record<string, MetricDefinition> = {
   edge_relay_connections: { kind: "gauge", help: "Open edge relay WebSockets" },

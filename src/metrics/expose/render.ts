@@ -10,11 +10,15 @@ import {
 import { METRICS } from "../catalogue";
 import type { Labels } from "../wire";
 import type { MergedMetrics } from "./merge";
+import { type PromSample, samplesFromText } from "./prometheus-samples";
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 // No prefix, no timestamps, no target_info and no otel_scope_* labels: the names and labels are exactly SPEC §5.
 // No instrument has a unit, so there is no unit suffix and no `# UNIT` line (not part of format 0.0.4).
+// This serializer alone decides the Prometheus names: remote-write reads its samples back from this text
+// (prometheus-samples.ts), and OTLP sends the instrument names, which receivers name by the same OpenTelemetry
+// rules (test/e2e/metrics-otlp.e2e.test.ts compares a push with a scrape).
 const serializer = new PrometheusSerializer(undefined, false, undefined, true, true);
 const NO_TIME: [number, number] = [0, 0];
 
@@ -105,30 +109,9 @@ export function toResourceMetrics(merged: MergedMetrics, context = SCRAPE_CONTEX
   };
 }
 
-/** One Prometheus sample: `__name__` and labels as Prometheus sees them after a scrape of renderPrometheusText. */
-export interface PromSample {
-  labels: Labels;
-  value: number;
-}
-
-/** The same series renderPrometheusText exposes, as samples (for remote-write), named as the serializer names them. */
+/** The series renderPrometheusText exposes, as samples (for remote-write), with the serializer's names. */
 export function toPromSamples(merged: MergedMetrics): PromSample[] {
-  const out: PromSample[] = [];
-  for (const c of merged.counters)
-    out.push({ labels: { ...c.labels, __name__: `${c.name}_total` }, value: c.value });
-  for (const g of merged.gauges) out.push({ labels: { ...g.labels, __name__: g.name }, value: g.value });
-  for (const h of merged.histograms) {
-    out.push({ labels: { ...h.labels, __name__: `${h.name}_count` }, value: h.count });
-    out.push({ labels: { ...h.labels, __name__: `${h.name}_sum` }, value: h.sum });
-    let cumulative = 0;
-    h.counts.forEach((count, i) => {
-      cumulative += count;
-      const bound = h.boundaries[i];
-      const le = bound === undefined ? "+Inf" : String(bound);
-      out.push({ labels: { ...h.labels, le, __name__: `${h.name}_bucket` }, value: cumulative });
-    });
-  }
-  return out;
+  return samplesFromText(renderPrometheusText(merged));
 }
 
 /** The points grouped by metric name, in the order they come (mergeShardStates sorts them by series key). */
