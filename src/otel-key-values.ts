@@ -15,6 +15,8 @@ export function parseOtelKeyValues(
   entries.forEach((entry, i) => {
     const where = `${variable} entry ${i + 1} of ${entries.length}`;
     const key = entry.includes("=") ? entry.slice(0, entry.indexOf("=")).trim() : "";
+    // The SDK would cut the value at a `;` (baggage metadata): a truncated credential must not pass silently.
+    if (entry.includes(";")) throw new Error(`${where}${key ? ` (${key})` : ""} has a ";": write it as %3B`);
     const parsed = Object.entries(parseKeyPairsIntoRecord(entry));
     if (parsed.length !== 1) {
       throw new Error(

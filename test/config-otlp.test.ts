@@ -71,6 +71,10 @@ describe("push configuration", () => {
       "OTEL_EXPORTER_OTLP_HEADERS entry 1 of 1 (Authorization)",
     ],
     [
+      { OTEL_EXPORTER_OTLP_ENDPOINT: "https://x.test/otlp", OTEL_EXPORTER_OTLP_HEADERS: "Authorization=a;b" },
+      'OTEL_EXPORTER_OTLP_HEADERS entry 1 of 1 (Authorization) has a ";"',
+    ],
+    [
       { OTEL_EXPORTER_OTLP_ENDPOINT: "https://x.test/otlp", OTEL_EXPORTER_OTLP_HEADERS: "Bad Name=1" },
       'OTEL_EXPORTER_OTLP_HEADERS entry 1 of 1 has an invalid key "Bad Name"',
     ],
