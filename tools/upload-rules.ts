@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     console.log("dry run: nothing changed");
     return;
   }
-  for (const group of [...plan.create, ...plan.update]) {
+  for (const group of [...plan.create, ...plan.update.map((u) => u.group)]) {
     await ruler.put(group);
     console.log(
       `uploaded rule group ${group.name} (${group.rules.length} rules) to namespace ${values.namespace}`,

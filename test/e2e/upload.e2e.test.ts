@@ -112,6 +112,10 @@ describe("npm run upload:rules (sync of one namespace)", () => {
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain(`~ update group ${changed?.name}`);
     expect(dry.stdout).toContain("- delete group zander-edge-removed");
+    // The update shows what changes, as a unified diff of the group's YAML.
+    expect(dry.stdout).toContain("+++ zander-edge-ingestion\tfiles");
+    expect(dry.stdout).toMatch(/^-\s+- alert: Edited$/m);
+    expect(dry.stdout).toMatch(/^\+\s+- alert: HighErrorRate$/m);
     expect(dry.stdout).toContain(`0 to create, 1 to update, 1 to delete, ${same.length} unchanged`);
     expect(dry.stdout).toContain("dry run: nothing changed");
     expect(changes(server)).toEqual([]);

@@ -1,9 +1,12 @@
 import { isDeepStrictEqual } from "node:util";
+import { createPatch } from "diff";
+import { stringify } from "yaml";
 import type { RuleGroup } from "./rule-groups.ts";
 
 export interface RuleSyncPlan {
   create: RuleGroup[];
-  update: RuleGroup[];
+  /** Groups that differ, with what the ruler has now. */
+  update: { group: RuleGroup; current: RuleGroup }[];
   /** Names of the groups the ruler has in the namespace and the files no longer define. */
   delete: string[];
   unchanged: string[];
@@ -20,7 +23,7 @@ export function planRuleSync(local: RuleGroup[], remote: RuleGroup[]): RuleSyncP
   for (const group of local) {
     const current = remoteByName.get(group.name);
     if (!current) plan.create.push(group);
-    else if (!isDeepStrictEqual(canonical(group), canonical(current))) plan.update.push(group);
+    else if (!isDeepStrictEqual(canonical(group), canonical(current))) plan.update.push({ group, current });
     else plan.unchanged.push(group.name);
   }
   const localNames = new Set(local.map((g) => g.name));
@@ -28,11 +31,14 @@ export function planRuleSync(local: RuleGroup[], remote: RuleGroup[]): RuleSyncP
   return plan;
 }
 
-/** The plan as mimirtool prints a diff: one line per group, then the totals. */
+/** The plan as mimirtool prints a diff: one line per group, a YAML diff under each update, then the totals. */
 export function describePlan(namespace: string, plan: RuleSyncPlan): string {
   const lines = [
     ...plan.create.map((g) => `+ create group ${g.name} (${g.rules.length} rules)`),
-    ...plan.update.map((g) => `~ update group ${g.name} (${g.rules.length} rules)`),
+    ...plan.update.map(
+      ({ group, current }) =>
+        `~ update group ${group.name} (${group.rules.length} rules)\n${yamlDiff(group.name, current, group)}`,
+    ),
     ...plan.delete.map((name) => `- delete group ${name}`),
   ];
   lines.push(
@@ -40,6 +46,18 @@ export function describePlan(namespace: string, plan: RuleSyncPlan): string {
       `${plan.delete.length} to delete, ${plan.unchanged.length} unchanged`,
   );
   return lines.join("\n");
+}
+
+/** A unified diff of the group as the ruler has it against the files (the two header lines left out). */
+function yamlDiff(name: string, current: RuleGroup, wanted: RuleGroup): string {
+  const patch = createPatch(
+    name,
+    stringify(canonical(current)),
+    stringify(canonical(wanted)),
+    "ruler",
+    "files",
+  );
+  return patch.split("\n").slice(2).join("\n").trimEnd();
 }
 
 /** Drops empty values (the ruler omits them) so that equal groups compare equal. */
