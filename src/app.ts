@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { ConfigError } from "./config";
+import { ConfigError, requireValidConfig } from "./config";
 import type { Env } from "./env";
 import { httpMetrics } from "./metrics/record/http-middleware";
 import { health } from "./routes/health";
@@ -10,6 +10,7 @@ import { streams } from "./routes/streams";
 /** The Worker's HTTP surface (SPEC §2). Each route group lives in src/routes/. */
 export const app = new Hono<{ Bindings: Env }>();
 
+app.use(requireValidConfig);
 app.use(httpMetrics());
 app.route("/", health);
 app.route("/", metricsRoutes);

@@ -1,3 +1,4 @@
+import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
 import type { Env } from "./env";
 import { ATTRIBUTE_KEY, HEADER_NAME, parseOtelKeyValues } from "./otel-key-values";
@@ -75,6 +76,15 @@ const varsSchema = z.object({
 });
 
 const cache = new WeakMap<object, Config>();
+
+/**
+ * Middleware: reads the configuration at every request (cached per `env`), so a bad value fails the first request,
+ * whatever its route, with the ConfigError naming the variable, instead of only the routes and alarms that use it.
+ */
+export const requireValidConfig: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
+  getConfig(c.env);
+  await next();
+};
 
 /** Parses and caches the configuration for this `env` object; throws ConfigError on a bad value. */
 export function getConfig(env: Env): Config {

@@ -1,4 +1,6 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { app } from "../src/app";
 import { ConfigError, getConfig } from "../src/config";
 import type { Env } from "../src/env";
 
@@ -94,5 +96,16 @@ describe("push configuration", () => {
     });
     expect(message).toContain("Authorization");
     expect(message).not.toContain("secret-token");
+  });
+});
+
+describe("a bad push variable fails the first request loudly", () => {
+  it.each(["/health", "/metrics"])("%s answers 500 naming the variable", async (path) => {
+    const bad = { ...env, OTEL_EXPORTER_OTLP_HEADERS: "Authorization=Basic%20abc" };
+    const res = await app.request(path, { headers: { Authorization: "Bearer test-metrics-token" } }, bad);
+    expect(res.status).toBe(500);
+    expect(JSON.stringify(await res.json())).toContain(
+      "OTEL_EXPORTER_OTLP_ENDPOINT is required when OTEL_EXPORTER_OTLP_HEADERS is set",
+    );
   });
 });
