@@ -12,6 +12,9 @@ export default defineConfig({
           TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url))),
           AUTH_SECRET: "test-auth-secret-0123456789abcdef",
           METRICS_TOKEN: "test-metrics-token",
+          // The smallest buffer valid with the default 10,000-sample frames (twice that), so that the
+          // backpressure tests fill it with a few frames.
+          BUFFER_CAPACITY: "20000",
         },
       },
     })),

@@ -1,31 +1,35 @@
 import { Hono } from "hono";
-import { ConfigError, requireValidConfig } from "./config";
+import { ConfigError } from "./config";
 import type { Env } from "./env";
 import { httpMetrics } from "./metrics/record/http-middleware";
+import { responseHeaders } from "./middleware/response-headers";
+import { requireValidConfig } from "./middleware/valid-config";
 import { health } from "./routes/health";
 import { metricsRoutes } from "./routes/metrics";
+import { errorResponse } from "./routes/route-error";
 import { samples } from "./routes/samples";
 import { streams } from "./routes/streams";
 
 /** The Worker's HTTP surface (SPEC §2). Each route group lives in src/routes/. */
 export const app = new Hono<{ Bindings: Env }>();
 
-app.use(requireValidConfig);
 app.use(httpMetrics());
+app.use(responseHeaders());
+app.use(requireValidConfig());
 app.route("/", health);
 app.route("/", metricsRoutes);
 app.route("/", streams);
 app.route("/", samples);
 
 app.notFound((c) =>
-  c.json({ error: "not_found", message: `No route for ${c.req.method} ${c.req.path}` }, 404),
+  errorResponse(c, { status: 404, code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` }),
 );
 
 app.onError((err, c) => {
   if (err instanceof ConfigError) {
     console.error(err.message);
-    return c.json({ error: "config", message: err.message }, 500);
+    return errorResponse(c, { status: 500, code: "config", message: err.message });
   }
   console.error("unhandled error", err);
-  return c.json({ error: "internal", message: "Internal error" }, 500);
+  return errorResponse(c, { status: 500, code: "internal", message: "Internal error" });
 });

@@ -1,4 +1,3 @@
-import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
 import type { Env } from "./env";
 import { ATTRIBUTE_KEY, HEADER_NAME, parseOtelKeyValues } from "./otel-key-values";
@@ -17,6 +16,7 @@ export interface Config {
   metricsUserLabelLimit: number;
   metricsShards: number;
   remoteWriteIntervalS: number;
+  maxTokenLifetimeS: number;
   remoteWrite: { url: string; username: string; password: string } | null;
   otlp: OtlpTarget | null;
 }
@@ -57,34 +57,35 @@ const positiveInt = (name: string, fallback: number, max = Number.MAX_SAFE_INTEG
       return value;
     });
 
-const varsSchema = z.object({
-  BUFFER_CAPACITY: positiveInt("BUFFER_CAPACITY", 10_000, 1_000_000),
-  FLUSH_INTERVAL_MS: positiveInt("FLUSH_INTERVAL_MS", 1_000, 3_600_000),
-  FLUSH_BATCH_SIZE: positiveInt("FLUSH_BATCH_SIZE", 2_000, 100_000),
-  SESSION_IDLE_MS: positiveInt("SESSION_IDLE_MS", 300_000, 7 * 24 * 3_600_000),
-  MAX_FRAME_BYTES: positiveInt("MAX_FRAME_BYTES", 1_048_576, 32 * 1_048_576),
-  MAX_SAMPLES_PER_FRAME: positiveInt("MAX_SAMPLES_PER_FRAME", 10_000, 1_000_000),
-  METRICS_USER_LABEL_LIMIT: positiveInt("METRICS_USER_LABEL_LIMIT", 100, 100_000),
-  METRICS_SHARDS: positiveInt("METRICS_SHARDS", 4, 256),
-  REMOTE_WRITE_INTERVAL_S: positiveInt("REMOTE_WRITE_INTERVAL_S", 60, 86_400),
-  PROMETHEUS_REMOTE_WRITE_URL: z.string().optional(),
-  PROMETHEUS_REMOTE_WRITE_USERNAME: z.string().optional(),
-  PROMETHEUS_REMOTE_WRITE_PASSWORD: z.string().optional(),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
-  OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
-  OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
-});
+const varsSchema = z
+  .object({
+    BUFFER_CAPACITY: positiveInt("BUFFER_CAPACITY", 100_000, 1_000_000),
+    FLUSH_INTERVAL_MS: positiveInt("FLUSH_INTERVAL_MS", 1_000, 3_600_000),
+    FLUSH_BATCH_SIZE: positiveInt("FLUSH_BATCH_SIZE", 2_000, 100_000),
+    SESSION_IDLE_MS: positiveInt("SESSION_IDLE_MS", 300_000, 7 * 24 * 3_600_000),
+    MAX_FRAME_BYTES: positiveInt("MAX_FRAME_BYTES", 1_048_576, 32 * 1_048_576),
+    MAX_SAMPLES_PER_FRAME: positiveInt("MAX_SAMPLES_PER_FRAME", 10_000, 1_000_000),
+    METRICS_USER_LABEL_LIMIT: positiveInt("METRICS_USER_LABEL_LIMIT", 100, 100_000),
+    METRICS_SHARDS: positiveInt("METRICS_SHARDS", 4, 256),
+    REMOTE_WRITE_INTERVAL_S: positiveInt("REMOTE_WRITE_INTERVAL_S", 60, 86_400),
+    MAX_TOKEN_LIFETIME_S: positiveInt("MAX_TOKEN_LIFETIME_S", 30 * 86_400, 10 * 365 * 86_400),
+    PROMETHEUS_REMOTE_WRITE_URL: z.string().optional(),
+    PROMETHEUS_REMOTE_WRITE_USERNAME: z.string().optional(),
+    PROMETHEUS_REMOTE_WRITE_PASSWORD: z.string().optional(),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
+    OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+    OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
+  })
+  // A buffer of only one full frame admits that frame only when empty: under steady small traffic it would
+  // starve (SPEC §6). Twice the frame limit leaves room for a full frame beside the others.
+  .refine((v) => v.BUFFER_CAPACITY >= 2 * v.MAX_SAMPLES_PER_FRAME, {
+    error: (issue) => {
+      const v = issue.input as { BUFFER_CAPACITY: number; MAX_SAMPLES_PER_FRAME: number };
+      return `BUFFER_CAPACITY (${v.BUFFER_CAPACITY}) must be at least twice MAX_SAMPLES_PER_FRAME (${v.MAX_SAMPLES_PER_FRAME})`;
+    },
+  });
 
 const cache = new WeakMap<object, Config>();
-
-/**
- * Middleware: reads the configuration at every request (cached per `env`), so a bad value fails the first request,
- * whatever its route, with the ConfigError naming the variable, instead of only the routes and alarms that use it.
- */
-export const requireValidConfig: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
-  getConfig(c.env);
-  await next();
-};
 
 /** Parses and caches the configuration for this `env` object; throws ConfigError on a bad value. */
 export function getConfig(env: Env): Config {
@@ -105,6 +106,7 @@ export function getConfig(env: Env): Config {
     metricsUserLabelLimit: v.METRICS_USER_LABEL_LIMIT,
     metricsShards: v.METRICS_SHARDS,
     remoteWriteIntervalS: v.REMOTE_WRITE_INTERVAL_S,
+    maxTokenLifetimeS: v.MAX_TOKEN_LIFETIME_S,
     remoteWrite: parseRemoteWrite(v),
     otlp: parseOtlp(v),
   };

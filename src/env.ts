@@ -27,4 +27,5 @@ export interface Env {
   METRICS_SHARDS?: string;
   REMOTE_WRITE_INTERVAL_S?: string;
   OTEL_RESOURCE_ATTRIBUTES?: string;
+  MAX_TOKEN_LIFETIME_S?: string;
 }

@@ -42,6 +42,7 @@ export const METRICS: Record<string, MetricDefinition> = {
   sessions_created: { kind: "counter", help: "Sessions started" },
   sessions_ended: { kind: "counter", help: "Sessions ended (explicitly or idle)" },
   db_writes: { kind: "counter", help: "Rows written to D1" },
+  db_samples_written: { kind: "counter", help: "Samples written to D1 (inside chunk rows)" },
   db_write_duration_seconds: {
     kind: "histogram",
     help: "D1 batch write duration",
@@ -78,6 +79,10 @@ export const METRICS: Record<string, MetricDefinition> = {
   },
   // The pipeline's own health (not in SPEC §5, additional): refused or dropped deltas, remote-write and OTLP pushes.
   metrics_refused: { kind: "counter", help: "Metric deltas the aggregator refused, by reason" },
+  chunk_decode_errors: {
+    kind: "counter",
+    help: "Stored chunks a read could not decode (reported in the answer)",
+  },
   remote_write_requests: { kind: "counter", help: "Remote-write pushes, by result" },
   otlp_export_requests: { kind: "counter", help: "OTLP pushes, by result" },
 };

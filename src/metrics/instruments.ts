@@ -1,3 +1,3 @@
-// Moved to record/instruments.ts and catalogue.ts; kept while durable-objects/user-stream.ts imports this path.
+// Moved to record/instruments.ts and catalogue.ts; kept while code outside src/metrics imports this path.
 export * from "./catalogue";
 export * from "./record/instruments";

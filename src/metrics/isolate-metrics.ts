@@ -1,2 +1,2 @@
-// Moved to record/isolate-metrics.ts; kept while src/routes/samples.ts imports this path.
+// Moved to record/isolate-metrics.ts; kept while code outside src/metrics imports this path.
 export * from "./record/isolate-metrics";

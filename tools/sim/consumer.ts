@@ -2,6 +2,13 @@ import type { SimRelay } from "./relay.ts";
 import type { RunStats } from "./run-stats.ts";
 
 const RECONNECT_MS = 500;
+/**
+ * A consumer pings to show the server it still reads: the server closes (1013) a consumer that was sent more
+ * than 8 MiB since its last ping (docs/protocol.md, "Slow consumers"). The exact text is answered by the
+ * runtime without waking the user object.
+ */
+const PING_EVERY_MS = 1_000;
+const PING_TEXT = '{"type":"ping"}';
 
 /**
  * One simulated consumer of a user's live stream (SPEC §3): counts the samples fanned out to it and measures
@@ -15,11 +22,19 @@ export class SimConsumer {
   private socket: WebSocket | null = null;
   private closing = false;
   private opened: (() => void) | null = null;
+  /** Called when a socket closed without ever opening, so that the run can find out why at once. */
+  private readonly onConnectFailed: (() => void) | undefined;
 
-  constructor(url: string, relays: ReadonlyMap<string, SimRelay>, stats: RunStats) {
+  constructor(
+    url: string,
+    relays: ReadonlyMap<string, SimRelay>,
+    stats: RunStats,
+    onConnectFailed?: () => void,
+  ) {
     this.url = url;
     this.relays = relays;
     this.stats = stats;
+    this.onConnectFailed = onConnectFailed;
   }
 
   /** Connects; resolves once the socket is open (or after `timeoutMs`, the reconnects go on). */
@@ -44,19 +59,31 @@ export class SimConsumer {
     const socket = new WebSocket(this.url);
     this.socket = socket;
     let wasOpen = false;
+    let pinger: ReturnType<typeof setInterval> | undefined;
     socket.addEventListener("open", () => {
       wasOpen = true;
+      pinger = setInterval(() => socket.send(PING_TEXT), PING_EVERY_MS);
       this.opened?.();
       this.opened = null;
     });
     socket.addEventListener("message", (event) => this.onMessage(event.data));
-    socket.addEventListener("error", () => {});
-    socket.addEventListener("close", () => {
-      if (this.closing) return;
+    const ended = () => {
+      clearInterval(pinger);
+      if (this.closing || socket !== this.socket) return;
+      this.socket = null;
       if (wasOpen) this.stats.reconnects++;
-      else this.stats.countError("connect");
+      else {
+        this.stats.countError("connect");
+        this.onConnectFailed?.();
+      }
       setTimeout(() => this.open(), RECONNECT_MS);
+    };
+    // After open, an error is followed by close. A refused upgrade (401, 403, ...) fires only error in Node's
+    // WebSocket, never close: it is the failed connection attempt.
+    socket.addEventListener("error", () => {
+      if (!wasOpen) ended();
     });
+    socket.addEventListener("close", ended);
   }
 
   private onMessage(data: unknown): void {
@@ -69,7 +96,7 @@ export class SimConsumer {
       this.stats.countError("bad_server_frame");
       return;
     }
-    if (frame.type !== "samples" || !Array.isArray(frame.samples)) return;
+    if (frame.type !== "samples" || !Array.isArray(frame.samples)) return; // pongs among them
     this.stats.consumerFrames++;
     this.stats.consumerSamples += frame.samples.length;
     if (typeof frame.relay_id !== "string" || typeof frame.seq !== "number") return;

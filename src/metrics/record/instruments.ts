@@ -5,7 +5,7 @@ import type { RecordingBuffer } from "./recording-buffer";
 /** The instruments of SPEC §5, created on an OpenTelemetry Meter with the names and buckets of the catalogue. */
 
 export type MessageType = "session_start" | "samples" | "session_end" | "ping" | "unknown";
-export type TableName = "samples" | "sessions";
+export type TableName = "sample_chunks" | "sessions";
 
 /** What a user Durable Object records as events happen (counters and histograms). */
 export interface IngestInstruments {
@@ -21,6 +21,8 @@ export interface IngestInstruments {
   sessionsEnded: Counter;
   /** db_writes_total{table}: rows written */
   dbWrites: Counter<{ table: string }>;
+  /** db_samples_written_total{table}: samples in the chunk rows written */
+  dbSamplesWritten: Counter<{ table: string }>;
   /** db_write_duration_seconds{table} */
   dbWriteDuration: Histogram<{ table: string }>;
   /** db_batch_size{table} */
@@ -84,6 +86,7 @@ export function createIngestInstruments(meter: Meter, buffer?: RecordingBuffer):
     sessionsCreated: makeCounter("sessions_created"),
     sessionsEnded: makeCounter("sessions_ended"),
     dbWrites: makeCounter("db_writes"),
+    dbSamplesWritten: makeCounter("db_samples_written"),
     dbWriteDuration: makeHistogram("db_write_duration_seconds"),
     dbBatchSize: makeHistogram("db_batch_size"),
     wsConnections: makeCounter("ws_connections"),

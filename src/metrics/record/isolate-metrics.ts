@@ -1,5 +1,7 @@
+import type { Counter } from "@opentelemetry/api";
 import { getConfig } from "../../config";
 import type { Env } from "../../env";
+import { METRICS } from "../catalogue";
 import { MemoryOutbox } from "../ship/memory-outbox";
 import { sendBatch } from "../ship/send-batch";
 import type { GaugeSnapshot } from "../wire";
@@ -32,6 +34,8 @@ export class IsolateMetrics {
   readonly instruments: HttpInstruments;
   /** For frames the Worker answers itself (a POSTed frame refused before it reaches the user object). */
   readonly ingest: Pick<IngestInstruments, "messagesReceived" | "messagesFailed">;
+  /** Stored chunks a read could not decode (the answer reports them too). */
+  readonly chunkDecodeErrors: Counter;
   private readonly recorder = new MetricsRecorder();
   private readonly outbox = new MemoryOutbox("isolate");
   private shard: number | null = null;
@@ -43,6 +47,9 @@ export class IsolateMetrics {
     this.instruments = createHttpInstruments(this.recorder.meter);
     const { messagesReceived, messagesFailed } = createIngestInstruments(this.recorder.meter);
     this.ingest = { messagesReceived, messagesFailed };
+    this.chunkDecodeErrors = this.recorder.meter.createCounter("chunk_decode_errors", {
+      description: METRICS.chunk_decode_errors?.help,
+    });
   }
 
   /** Ships what was recorded so far; resolves when it is delivered or kept for the next flush. Never throws. */

@@ -1,3 +1,5 @@
+import type { ParsedSamples } from "../../protocol/parse-frame";
+
 /**
  * The user's durable sample buffer in the Durable Object's SQLite storage (SPEC §3, §4).
  *
@@ -24,6 +26,14 @@ export interface FlushSelection {
   pieces: FlushPiece[];
   /** Samples in the selection. */
   total: number;
+  /** Where it ends: a retried flush selects exactly up to here again, so it writes the same chunks. */
+  end: FlushEnd | null;
+}
+
+/** The last frame of a selection and the sample index it stops before. */
+export interface FlushEnd {
+  id: number;
+  end: number;
 }
 
 export interface FlushPiece {
@@ -53,13 +63,15 @@ export class SampleBuffer {
       relay_id    TEXT    NOT NULL,
       session_id  TEXT    NOT NULL,
       seq         INTEGER NOT NULL,
-      received_at INTEGER NOT NULL,
       n           INTEGER NOT NULL,
       flushed     INTEGER NOT NULL DEFAULT 0,
       t_min       INTEGER NOT NULL,
       t_max       INTEGER NOT NULL,
       samples     TEXT    NOT NULL
     )`);
+    // 0.1 kept an unused received_at column (NOT NULL): dropped so that appends need not fill it.
+    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('buffer')").toArray();
+    if (columns.some((c) => c.name === "received_at")) sql.exec("ALTER TABLE buffer DROP COLUMN received_at");
     const row = sql.exec<{ size: number }>("SELECT COALESCE(SUM(n - flushed), 0) AS size FROM buffer").one();
     this.#size = row.size;
   }
@@ -69,28 +81,19 @@ export class SampleBuffer {
     return this.#size;
   }
 
-  append(
-    relayId: string,
-    sessionId: string,
-    seq: number,
-    receivedAt: number,
-    count: number,
-    tMin: number,
-    tMax: number,
-    samplesJson: string,
-  ): void {
+  /** Stores a validated frame (in the commit transaction). */
+  append({ frame, samplesJson, tMin, tMax }: ParsedSamples): void {
     this.sql.exec(
-      "INSERT INTO buffer (relay_id, session_id, seq, received_at, n, t_min, t_max, samples) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      relayId,
-      sessionId,
-      seq,
-      receivedAt,
-      count,
+      "INSERT INTO buffer (relay_id, session_id, seq, n, t_min, t_max, samples) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      frame.relay_id,
+      frame.session_id,
+      frame.seq,
+      frame.samples.length,
       tMin,
       tMax,
       samplesJson,
     );
-    this.#size += count;
+    this.#size += frame.samples.length;
   }
 
   /**
@@ -113,19 +116,28 @@ export class SampleBuffer {
     }
   }
 
-  /** The oldest samples, up to `maxSamples`, in acceptance order (a frame may be cut to fit). */
-  selectForFlush(maxSamples: number): FlushSelection {
+  /**
+   * The oldest samples, up to `maxSamples`, in acceptance order (a frame may be cut to fit); or, given the end
+   * of an earlier selection that was not released, exactly that selection again.
+   */
+  selectForFlush(maxSamples: number, until: FlushEnd | null = null): FlushSelection {
     const pieces: FlushPiece[] = [];
     let total = 0;
     // A frame holds at least one sample, so maxSamples rows always suffice.
-    const rows = this.sql.exec<FrameRow>(
-      "SELECT id, relay_id, session_id, seq, n, flushed, samples FROM buffer ORDER BY id LIMIT ?",
-      maxSamples,
-    );
+    const rows = until
+      ? this.sql.exec<FrameRow>(
+          "SELECT id, relay_id, session_id, seq, n, flushed, samples FROM buffer WHERE id <= ? ORDER BY id",
+          until.id,
+        )
+      : this.sql.exec<FrameRow>(
+          "SELECT id, relay_id, session_id, seq, n, flushed, samples FROM buffer ORDER BY id LIMIT ?",
+          maxSamples,
+        );
     for (const row of rows) {
-      if (total >= maxSamples) break;
-      const remaining = row.n - row.flushed;
-      const count = Math.min(remaining, maxSamples - total);
+      if (!until && total >= maxSamples) break;
+      const stop = until && row.id === until.id ? until.end : row.n;
+      const count = until ? stop - row.flushed : Math.min(row.n - row.flushed, maxSamples - total);
+      if (count <= 0) continue;
       pieces.push({
         frame: {
           id: row.id,
@@ -141,7 +153,8 @@ export class SampleBuffer {
       });
       total += count;
     }
-    return { pieces, total };
+    const last = pieces.at(-1);
+    return { pieces, total, end: last ? { id: last.frame.id, end: last.offset + last.count } : null };
   }
 
   /**
