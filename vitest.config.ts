@@ -23,5 +23,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts", "src/**/*.test.ts", "durable-objects/**/*.test.ts"],
     exclude: ["test/e2e/**", "node_modules/**"],
     setupFiles: ["./test/apply-migrations.ts"],
+    // A bound, not a wait: tests that flush tens of thousands of samples take seconds on a busy 2-core machine.
+    testTimeout: 30_000,
   },
 });

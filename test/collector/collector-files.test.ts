@@ -39,8 +39,12 @@ const groupsOf = (yml: string) => (parse(yml) as { groups: { name: string; rules
 const alertRules = groupsOf(alertsYml).flatMap((g) => g.rules);
 const recordingRules = groupsOf(recordingYml).flatMap((g) => g.rules);
 const recorded = recordingRules.map((r) => r.record as string);
+// Beyond SPEC §5, listed in the README's metric table: samples inside the chunk rows written (Storage v2).
+const ADDITIONAL_METRICS = ["db_samples_written_total"];
+
 const known = new Set([
   ...SPEC_COUNTERS_AND_GAUGES,
+  ...ADDITIONAL_METRICS,
   ...SPEC_HISTOGRAMS.flatMap((h) => [`${h}_bucket`, `${h}_sum`, `${h}_count`]),
   ...SCRAPE_METRICS,
 ]);
