@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { ConfigError } from "./config";
 import type { Env } from "./env";
-import { httpMetrics } from "./metrics/http-middleware";
+import { httpMetrics } from "./metrics/record/http-middleware";
 import { responseHeaders } from "./middleware/response-headers";
 import { requireValidConfig } from "./middleware/valid-config";
 import { health } from "./routes/health";

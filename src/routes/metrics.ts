@@ -1,10 +1,10 @@
 import { type Context, Hono, type Next } from "hono";
 import { bearerToken } from "../auth/bearer";
 import type { Env } from "../env";
-import { getIsolateMetrics } from "../metrics/isolate-metrics";
-import { type MergedMetrics, withoutHttp } from "../metrics/merge";
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheusText } from "../metrics/render";
-import { collectMerged } from "../metrics/shards";
+import { type MergedMetrics, withoutHttp } from "../metrics/expose/merge";
+import { collectMerged } from "../metrics/expose/read-shards";
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheusText } from "../metrics/expose/render";
+import { getIsolateMetrics } from "../metrics/record/isolate-metrics";
 import { errorResponse } from "./route-error";
 
 /**

@@ -2,8 +2,8 @@ import { env, evictDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
-import { PROMETHEUS_CONTENT_TYPE } from "../../src/metrics/render";
-import { shardStub } from "../../src/metrics/shards";
+import { shardStub } from "../../src/metrics/aggregate/shard-stub";
+import { PROMETHEUS_CONTENT_TYPE } from "../../src/metrics/expose/render";
 import { METRICS_TOKEN, scrape, series, seriesValue } from "./support";
 
 const get = (path: string, headers: Record<string, string> = {}) =>

@@ -1,6 +1,6 @@
 import type { Env } from "../../src/env";
-import type { DeltaBatch } from "../../src/metrics/delta";
-import { sendBatch } from "../../src/metrics/shards";
+import { sendBatch } from "../../src/metrics/ship/send-batch.ts";
+import type { DeltaBatch } from "../../src/metrics/wire.ts";
 
 /**
  * `GET /bench/stored-count?prefix=P`: samples in D1 (chunk rows' counts) of the users whose id starts with P. The benchmark waits on

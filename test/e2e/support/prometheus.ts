@@ -1,22 +1,29 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
+import { alloyComponents, alloyScrapeConfig } from "../../collector/alloy-config";
 import { type Daemon, startDaemon } from "./daemon";
 import { waitUntil } from "./wait-until";
 
 export const COLLECTOR_CONFIG = "collector/otel-collector.yaml";
+/** Every otelcol-contrib variant: remote-write (the default) and OTLP to Grafana Cloud's gateway. */
+export const COLLECTOR_CONFIGS = [COLLECTOR_CONFIG, "collector/otel-collector.otlp.yaml"];
+export const ALLOY_CONFIG = "collector/config.alloy";
 
 /**
- * The scrape configs of the collector's prometheus receiver, as the collector hands them to its embedded
- * Prometheus: `${env:VAR}` expanded from `env` (a missing one throws), then `$$` unescaped to `$`.
+ * The scrape configs of a collector config's prometheus receiver (or of config.alloy's prometheus.scrape), as
+ * the collector hands them to its embedded Prometheus: `${env:VAR}` expanded from `env` (a missing one throws),
+ * then `$$` unescaped to `$`.
  */
-export function collectorScrapeConfigs(env: Record<string, string>): Record<string, unknown>[] {
+export function collectorScrapeConfigs(
+  env: Record<string, string>,
+  file = COLLECTOR_CONFIG,
+): Record<string, unknown>[] {
   const expand = (text: string) =>
     text
       .replace(/\$\{env:([A-Za-z0-9_]+)\}/g, (_all, name: string) => {
         const value = env[name];
-        if (value === undefined)
-          throw new Error(`${COLLECTOR_CONFIG} uses \${env:${name}}, which the test did not set`);
+        if (value === undefined) throw new Error(`${file} uses \${env:${name}}, which the test did not set`);
         return value;
       })
       .replaceAll("$$", "$");
@@ -28,7 +35,12 @@ export function collectorScrapeConfigs(env: Record<string, string>): Record<stri
         : v && typeof v === "object"
           ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
           : v;
-  const config = parse(readFileSync(COLLECTOR_CONFIG, "utf8")) as {
+  if (file === ALLOY_CONFIG) {
+    const scrape = alloyComponents(readFileSync(file, "utf8")).get("prometheus.scrape.zander_edge");
+    if (!scrape) throw new Error(`${file} has no prometheus.scrape "zander_edge"`);
+    return [walk(alloyScrapeConfig(scrape)) as Record<string, unknown>];
+  }
+  const config = parse(readFileSync(file, "utf8")) as {
     receivers: { prometheus: { config: { scrape_configs: unknown[] } } };
   };
   return walk(config.receivers.prometheus.config.scrape_configs) as Record<string, unknown>[];
