@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Config, getConfig } from "../src/config";
 import type { Env } from "../src/env";
-import type { UserGaugeSnapshot } from "../src/metrics/instruments";
+import type { UserGaugeSnapshot } from "../src/metrics/record/instruments";
 import {
   ackFrame,
   type ErrorFrame,

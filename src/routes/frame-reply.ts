@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { getIsolateMetrics } from "../metrics/isolate-metrics";
+import { getIsolateMetrics } from "../metrics/record/isolate-metrics";
 import type { ErrorFrame, ReplyFrame } from "../protocol/frames";
 
 const REPLY_STATUS: Record<ErrorFrame["code"], 400 | 401 | 413 | 429 | 500> = {

@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import { getConfig } from "../config";
 import type { Env } from "../env";
-import { getIsolateMetrics } from "../metrics/isolate-metrics";
+import { getIsolateMetrics } from "../metrics/record/isolate-metrics";
 import { type AccessEnv, requireAccess } from "../middleware/access";
 import { frameBodyLimit } from "../middleware/frame-body-limit";
 import { errorFrame } from "../protocol/frames";

@@ -1,7 +1,7 @@
 import type { Config } from "../config";
 import type { Env } from "../env";
-import type { UserGaugeSnapshot } from "../metrics/instruments";
-import { ObjectMetrics } from "../metrics/object-metrics";
+import type { UserGaugeSnapshot } from "../metrics/record/instruments";
+import { ObjectMetrics } from "../metrics/record/object-metrics";
 import type { FlushedRows } from "../storage/d1/writer";
 import type { SocketRole } from "./sockets";
 

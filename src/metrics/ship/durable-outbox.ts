@@ -40,7 +40,7 @@ export class DurableOutbox extends Outbox {
 
   protected persist(entry: OutboxEntry): void {
     this.sql.exec(
-      "INSERT INTO metrics_outbox (seq, shard, created_at, body) VALUES (?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO metrics_outbox (seq, shard, created_at, body) VALUES (?, ?, ?, ?)",
       entry.seq,
       entry.shard,
       entry.createdAt,

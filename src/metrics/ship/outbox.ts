@@ -1,4 +1,5 @@
 import type { DeltaBatch } from "../wire";
+import { mergeBodies } from "./merge-bodies";
 
 export type BatchBody = Pick<DeltaBatch, "counters" | "histograms" | "gauges">;
 
@@ -9,7 +10,10 @@ export interface OutboxEntry {
   body: BatchBody;
 }
 
-/** Most batches an outbox holds while its shard is unreachable; beyond that the oldest are dropped (logged). */
+/**
+ * Most batches an outbox holds while its shard is slow or unreachable; beyond that a new batch is merged into the
+ * newest waiting one (deltas add up), so counts are never dropped and the outbox stays bounded.
+ */
 export const OUTBOX_LIMIT = 1_000;
 
 /**
@@ -31,25 +35,27 @@ export abstract class Outbox {
   protected entries: OutboxEntry[] = [];
   protected nextSeq = 1;
 
-  /** Keeps a new entry (and the next seq) where this outbox stores them. */
+  /** Keeps a new or merged entry (and the next seq) where this outbox stores them. */
   protected abstract persist(entry: OutboxEntry): void;
-  /** Forgets an entry that was delivered or dropped. */
+  /** Forgets an entry that was delivered. */
   protected abstract forget(seq: number): void;
 
   size(): number {
     return this.entries.length;
   }
 
-  /** Stores a batch for `shard` under the next seq. */
+  /** Stores a batch for `shard` under the next seq, or, while the outbox is full, inside the newest waiting one. */
   enqueue(shard: number, body: BatchBody, now = Date.now()): void {
+    // Only the oldest entry can be in flight (drain sends one at a time, oldest first): the newest is not.
+    const newest = this.entries.length >= Math.max(2, OUTBOX_LIMIT) ? this.entries.at(-1) : undefined;
+    if (newest && newest.shard === shard) {
+      newest.body = mergeBodies(newest.body, body);
+      this.persist(newest);
+      return;
+    }
     const entry: OutboxEntry = { seq: this.nextSeq++, shard, createdAt: now, body };
     this.persist(entry);
     this.entries.push(entry);
-    while (this.entries.length > OUTBOX_LIMIT) {
-      const dropped = this.entries.shift() as OutboxEntry;
-      this.forget(dropped.seq);
-      console.error(`metrics outbox full: dropped batch ${this.sender}/${dropped.seq}`);
-    }
   }
 
   /**

@@ -1,2 +1,0 @@
-// Moved to record/isolate-metrics.ts; kept while code outside src/metrics imports this path.
-export * from "./record/isolate-metrics";
