@@ -41,9 +41,25 @@ describe("npm run bench -- --quick", () => {
     expect(results.metrics[0]?.lines).toBeGreaterThan(100);
     expect(results.machine.cpus).toBeGreaterThan(0);
 
+    // Storage: every shape in both layouts, measured on the D1 file; chunks take fewer bytes and rows.
+    expect(results.storage.figures.map((f) => f.layout)).toEqual(["old", "new", "old", "new", "old", "new"]);
+    for (let i = 0; i < results.storage.figures.length; i += 2) {
+      const [old, chunked] = results.storage.figures.slice(i, i + 2);
+      expect(old?.rowsWrittenPerSample, old?.shape).toBeGreaterThanOrEqual(1);
+      expect(chunked?.rowsWrittenPerSample, chunked?.shape).toBeLessThan(0.01);
+      expect(chunked?.bytesPerSample).toBeGreaterThan(0);
+      expect(chunked?.bytesPerSample).toBeLessThan(old?.bytesPerSample ?? 0);
+    }
+    // Operator loads and the overload cell ran on the default configuration and got samples acked.
+    expect(results.operator.map((o) => o.config)).toEqual(["default"]);
+    for (const { result } of results.operator) expect(result.samplesPerS).toBeGreaterThan(0);
+    expect(results.overload.samplesPerS).toBeGreaterThan(0);
+
     const markdown = readFileSync(out, "utf8");
     expect(markdown).toContain("<!-- bench:begin");
     expect(markdown).toContain("QUICK run");
     expect(markdown).toMatch(/workerd \d+\.\d+/);
+    expect(markdown).toContain("#### Capacity and cost at Cloudflare's list prices");
+    expect(markdown).toContain("| overload: ");
   });
 });

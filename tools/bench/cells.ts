@@ -21,6 +21,8 @@ export interface CellSpec {
   /** Frames/s over all relays; 0 = as fast as acks allow. */
   rate: number;
   seconds: number;
+  /** Unacked frames in flight per relay (default 16). */
+  window?: number;
 }
 
 export interface CellResult extends CellSpec {
@@ -64,7 +66,7 @@ export async function runCell(ctx: CellContext, spec: CellSpec): Promise<CellRes
     consumers: spec.consumers,
     samples: spec.samples,
     rate: spec.rate,
-    window: WINDOW,
+    window: spec.window ?? WINDOW,
     durationS: spec.seconds,
     frames: null,
     drainTimeoutS: 10,

@@ -5,6 +5,7 @@
 // per stream, which dominates small chunks.
 import { registerHooks } from "node:module";
 import { pathToFileURL } from "node:url";
+import { gaussian, prng, T0 } from "./data-shapes.ts";
 
 // src/ imports omit the `.ts` extension (bundler style); let Node's type stripping resolve them too.
 registerHooks({
@@ -28,23 +29,6 @@ type ChunkSample = import("../../src/storage/d1/chunk-codec.ts").ChunkSample;
  */
 export const ROW_OVERHEAD_BYTES = 256;
 export const CHUNK_SIZES = [120, 1000, 4000] as const;
-const T0 = 1_763_700_000_000;
-
-/** mulberry32: a small seeded PRNG, so every run measures the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-function gaussian(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-}
-
 /** One channel's samples as the flush sees them: `perFrame` of them in each frame, at idx offset + k*stride. */
 function frames(n: number, perFrame: number, stride: number, at: (i: number) => { t: number; v: number }) {
   const out: ChunkSample[] = [];

@@ -11,6 +11,24 @@ export interface BenchPlan {
   usersLoad: { samples: number; framesPerS: number };
   /** Extra metric series seeded before each /metrics timing. */
   metricSeries: number[];
+  /** Samples written per data shape and layout by the storage benchmark (storage.ts). */
+  storageSamples: number;
+  /** Also time the chunk codec alone (chunk-size.ts, in Node). */
+  chunkSizes: boolean;
+  /** Loads an operator runs, on the default config and (operatorTuned) on the tuned one (BUFFER_CAPACITY 1,000,000). */
+  operator: OperatorCell[];
+  operatorTuned: boolean;
+  /** Issue 9's overload cell, on the default config: many relays with deep windows of big frames on ONE user. */
+  overload: OperatorCell;
+}
+
+export interface OperatorCell {
+  label: string;
+  samples: number;
+  relays: number;
+  users: number;
+  window: number;
+  seconds: number;
 }
 
 export const TARGETS = {
@@ -40,6 +58,11 @@ export function benchPlan(quick: boolean, cellSeconds?: number): BenchPlan {
       users: [1, 10],
       usersLoad: { samples: 10, framesPerS: 500 },
       metricSeries: [100],
+      storageSamples: 10_000,
+      chunkSizes: false,
+      operator: [operatorFew(1)],
+      operatorTuned: false,
+      overload: overloadCell({ relays: 10, window: 8, seconds: 1 }),
     };
   }
   return {
@@ -51,5 +74,38 @@ export function benchPlan(quick: boolean, cellSeconds?: number): BenchPlan {
     users: [1, 10, 100, 1_000],
     usersLoad: { samples: 10, framesPerS: 1_000 },
     metricSeries: [1_000, 10_000],
+    storageSamples: 300_000,
+    chunkSizes: true,
+    operator: [operatorFew(5), operatorMany(5)],
+    operatorTuned: true,
+    overload: overloadCell({ relays: 50, window: 32, seconds: 10 }),
   };
 }
+
+/** A handful of phones or gateways, each waiting for its acks (2 frames in flight) with 100-sample frames. */
+const operatorFew = (seconds: number): OperatorCell => ({
+  label: "few relays, small windows",
+  samples: 100,
+  relays: 5,
+  users: 5,
+  window: 2,
+  seconds,
+});
+
+/** A fleet: 200 relays over 20 users (10 per user), 32 frames in flight each. */
+const operatorMany = (seconds: number): OperatorCell => ({
+  label: "many relays, large windows",
+  samples: 100,
+  relays: 200,
+  users: 20,
+  window: 32,
+  seconds,
+});
+
+/** Issue 9's cell (the full plan: 50 relays × 32 frames in flight × 1,000 samples on one user, 10 s). */
+const overloadCell = (o: { relays: number; window: number; seconds: number }): OperatorCell => ({
+  label: `overload: ${o.relays} relays × ${o.window} in flight × 1,000 samples, one user`,
+  samples: 1_000,
+  users: 1,
+  ...o,
+});

@@ -1,7 +1,8 @@
 import type { CellResult } from "./cells.ts";
 import type { Machine } from "./machine.ts";
 import type { RenderResult } from "./metrics-render.ts";
-import { type BenchPlan, TARGETS } from "./plan.ts";
+import { type BenchPlan, type OperatorCell, TARGETS } from "./plan.ts";
+import type { StorageResult } from "./storage.ts";
 
 /** One row of the matrix: the same load against both ceilings and the full pipeline. */
 export interface MatrixRow {
@@ -21,6 +22,18 @@ export interface BenchResults {
   fanout: CellResult;
   users: CellResult[];
   metrics: RenderResult[];
+  storage: StorageResult;
+  /** The chunk codec's size and speed table (chunk-size.ts), or null when the plan skips it. */
+  chunkSizes: string | null;
+  operator: OperatorResult[];
+  overload: CellResult;
+}
+
+/** One operator load on one configuration: "default" is wrangler.toml's, "tuned" has BUFFER_CAPACITY 1,000,000. */
+export interface OperatorResult {
+  cell: OperatorCell;
+  config: "default" | "tuned";
+  result: CellResult;
 }
 
 export interface TargetCheck {
@@ -86,6 +99,7 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     measured: ms(r.fanout.fanoutMs.p99),
     met: r.fanout.fanoutMs.p99 < TARGETS.fanoutP99Ms && r.fanout.fanoutMs.count > 0,
   });
+  for (const check of storageTargets(r.storage)) checks.push(check);
   const costs = r.users.map((c) => c.serverCpuUsPerSample).filter((c) => c > 0);
   if (costs.length > 1) {
     const spread = Math.max(...costs) / Math.min(...costs);
@@ -97,6 +111,35 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     });
   }
   return checks;
+}
+
+/** Issue 11's storage targets, per data shape. */
+function storageTargets(storage: StorageResult): TargetCheck[] {
+  const chunked = storage.figures.filter((f) => f.layout === "new");
+  const sensor = chunked.filter((f) => !f.shape.startsWith("noisy"));
+  const maxBytes = Math.max(...sensor.map((f) => f.bytesPerSample));
+  const maxRows = Math.max(...chunked.map((f) => f.rowsWrittenPerSample));
+  const maxCpu = Math.max(...chunked.map((f) => f.cpuUsPerSample));
+  return [
+    {
+      name: "bytes/sample on disk, integer and decimal data (chunks)",
+      target: "≤ 3",
+      measured: sensor.map((f) => f.bytesPerSample.toFixed(2)).join(", "),
+      met: maxBytes <= 3,
+    },
+    {
+      name: `D1 rows written/sample at ${storage.framesSamples} samples/frame`,
+      target: "≤ 0.01",
+      measured: chunked.map((f) => f.rowsWrittenPerSample.toPrecision(2)).join(", "),
+      met: maxRows <= 0.01,
+    },
+    {
+      name: "D1 flush server CPU per sample (chunk rows + D1 write)",
+      target: "≤ 0.5 µs",
+      measured: chunked.map((f) => `${f.cpuUsPerSample} µs`).join(", "),
+      met: maxCpu <= 0.5,
+    },
+  ];
 }
 
 export function pct(x: number): string {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench [-- --quick] [-- --out FILE]`: starts its own `wrangler dev` on a frozen build of the real
-// Worker plus two ceiling Durable Objects, measures the ceilings, the full pipeline, latency, fan-out, cost
-// per sample and /metrics, prints the table and writes the generated part of BENCHMARKS.md.
+// Worker plus two ceiling Durable Objects, measures storage per sample (old layout beside chunks), the ceilings,
+// the full pipeline, latency, fan-out, cost per sample, /metrics, operator loads on the tuned and the default
+// config and the overload cell, prints the tables and writes the generated part of BENCHMARKS.md.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,15 +13,16 @@ import { describeMachine } from "./machine.ts";
 import { matrixTable, mergeIntoDocument, renderGenerated, targetsTable } from "./markdown.ts";
 import { measureMetricsRender, type RenderResult } from "./metrics-render.ts";
 import { benchPlan } from "./plan.ts";
-import type { BenchResults, MatrixRow } from "./results.ts";
-import { startBenchServer } from "./wrangler-server.ts";
+import type { BenchResults, MatrixRow, OperatorResult } from "./results.ts";
+import { measureStorage } from "./storage.ts";
+import { type BenchServer, startBenchServer } from "./wrangler-server.ts";
 
 const USAGE = `Usage: npm run bench -- [--quick] [--cell-seconds N] [--out FILE] [--json FILE] [--port P]
   --quick           reduced matrix with 1-second cells (under a minute; figures not for comparison)
   --cell-seconds N  seconds per cell (default 3, quick 1)
   --out FILE        the markdown to update (default BENCHMARKS.md; quick runs write nothing unless given)
   --json FILE       also write every figure as JSON
-  --port P          wrangler dev port (default 18821)`;
+  --port P          wrangler dev port (default 18821); the default-configuration server uses P + 1`;
 
 const { values } = parseArgs({
   options: {
@@ -53,20 +55,39 @@ const log = (text: string) => process.stderr.write(`${text}\n`);
 
 const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
 const workDir = mkdtempSync(join(tmpdir(), "zander-bench-"));
+// The codec alone, in this process, before any server runs (full plan only: it takes a few seconds).
+let chunkSizes: string | null = null;
+if (plan.chunkSizes) {
+  log("bench: timing the chunk codec ...");
+  chunkSizes = await (await import("./chunk-size.ts")).chunkSizeTable();
+}
 log("bench: building the benchmark Worker ...");
 const config = freezeBenchBuild(workDir);
-const server = await startBenchServer({
-  port,
-  config,
-  persistTo: join(workDir, "state"),
-  vars: {
-    AUTH_SECRET: secret,
-    METRICS_TOKEN: metricsToken,
-    METRICS_SHARDS: String(METRICS_SHARDS),
-    // Large enough that a cell measures ingestion, not the D1 drain (measured separately: "D1 caught up").
-    BUFFER_CAPACITY: "1000000",
-  },
-});
+const benchServer = (name: string, vars: Record<string, string>, serverPort: number) =>
+  startBenchServer({
+    port: serverPort,
+    config,
+    persistTo: join(workDir, name),
+    vars: {
+      AUTH_SECRET: secret,
+      METRICS_TOKEN: metricsToken,
+      METRICS_SHARDS: String(METRICS_SHARDS),
+      ...vars,
+    },
+  });
+// Large enough that a cell measures ingestion, not the D1 drain (measured separately: "D1 caught up").
+const TUNED = { BUFFER_CAPACITY: "1000000" };
+// The second server (wrangler.toml's defaults, port + 1) starts alongside and idles until its cells.
+const servers = await Promise.allSettled([
+  benchServer("state", TUNED, port),
+  benchServer("state-default", {}, port + 1),
+]);
+const started = servers.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+if (started.length < servers.length) {
+  await Promise.all(started.map((s) => s.stop()));
+  throw (servers.find((s) => s.status === "rejected") as PromiseRejectedResult).reason;
+}
+let [server, defaultServer] = started as [BenchServer, BenchServer];
 
 try {
   const ctx: CellContext = {
@@ -75,6 +96,15 @@ try {
     runId: Date.now().toString(36),
     drainTimeoutS: plan.quick ? 30 : 120,
   };
+  // First, on the empty database: its tables then hold only what the storage benchmark writes.
+  log(`bench: storage, ${plan.storageSamples.toLocaleString("en-US")} samples per data shape and layout ...`);
+  const storage = await measureStorage(server, plan.storageSamples, workDir);
+  for (const f of storage.figures) {
+    log(
+      `bench: storage ${f.layout} ${f.shape}: ${f.bytesPerSample} B/sample, ` +
+        `${f.rowsWrittenPerSample} rows written/sample, ${f.cpuUsPerSample} µs CPU/sample`,
+    );
+  }
   const cell = async (spec: CellSpec): Promise<CellResult> => {
     const result = await runCell(ctx, spec);
     log(
@@ -142,6 +172,25 @@ try {
     ...(await timeMetrics(plan.metricSeries.slice(-1), `after the ${plan.users.at(-1)}-user cell`)),
   );
 
+  // The loads an operator runs, tuned here, then on wrangler.toml's defaults in a second server.
+  const operatorSpec = (o: (typeof plan.operator)[number]) =>
+    load("pipeline", o.samples, o.relays, { users: o.users, window: o.window, seconds: o.seconds });
+  const operator: OperatorResult[] = [];
+  if (plan.operatorTuned) {
+    for (const o of plan.operator) {
+      operator.push({ cell: o, config: "tuned", result: await cell(operatorSpec(o)) });
+    }
+  }
+  log("bench: on the default configuration ...");
+  await server.stop();
+  [server, defaultServer] = [defaultServer, server];
+  ctx.server = server;
+  await runCell(ctx, load("pipeline", 10, 1, { seconds: 1 }));
+  for (const o of plan.operator) {
+    operator.push({ cell: o, config: "default", result: await cell(operatorSpec(o)) });
+  }
+  const overload = await cell(operatorSpec(plan.overload));
+
   const results: BenchResults = {
     startedAt: new Date().toISOString(),
     machine: describeMachine(loadAtStart),
@@ -151,6 +200,10 @@ try {
     fanout,
     users,
     metrics,
+    storage,
+    chunkSizes,
+    operator,
+    overload,
   };
   console.log(`\n${matrixTable(results)}\n\n${targetsTable(results)}`);
   if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));
@@ -162,6 +215,6 @@ try {
     log(`bench: wrote ${out}`);
   }
 } finally {
-  await server.stop();
+  await Promise.all([server.stop(), defaultServer.stop()]);
   rmSync(workDir, { recursive: true, force: true });
 }

@@ -4,6 +4,7 @@
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import { countStoredSamples, seedMetricSeries } from "./bench-routes";
+import { resetStorageSamples, writeStorageSamples } from "./storage-routes";
 
 export { MetricsShard, UserStream } from "../../src/index";
 export { ParseAckCeiling } from "./ceilings/parse-ack";
@@ -31,6 +32,8 @@ export default {
     }
     if (url.pathname === "/bench/stored-count") return countStoredSamples(env, url);
     if (url.pathname === "/bench/seed-metrics") return seedMetricSeries(env, url);
+    if (url.pathname === "/bench/storage") return writeStorageSamples(env, url);
+    if (url.pathname === "/bench/storage-reset") return resetStorageSamples(env);
     return worker.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<BenchEnv>;

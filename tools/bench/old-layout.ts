@@ -1,0 +1,75 @@
+import type { FlushPiece } from "../../src/storage/object/sample-buffer";
+
+/**
+ * The D1 write of release 0.1 (commit 7687c18, src/storage/d1-flush.ts), kept here only so the benchmark can
+ * measure the old layout beside the new one in the same run: one `samples` row per sample (migrations/0001,
+ * plus its (user_id, t) index), inserted from one JSON parameter per statement expanded with json_each().
+ */
+const MAX_JSON_PARAM_CHARS = 90_000;
+
+const INSERT_SAMPLES = `WITH f AS MATERIALIZED (
+  SELECT json_extract(value, '$.r') AS r, json_extract(value, '$.s') AS s, json_extract(value, '$.q') AS q,
+         json_extract(value, '$.o') AS o, json_extract(value, '$.x') AS x
+  FROM json_each(?2)
+)
+INSERT OR IGNORE INTO samples (user_id, relay_id, session_id, seq, idx, t, ch, v)
+SELECT ?1, f.r, f.s, f.q, f.o + e.key, json_extract(e.value, '$.t'), json_extract(e.value, '$.ch'),
+       json_extract(e.value, '$.v')
+FROM f, json_each(f.x) AS e`;
+
+/** 0.1's sample statements of one flush batch, run as one `DB.batch()`; returns D1's results. */
+export async function writeOldLayoutBatch(
+  db: D1Database,
+  userId: string,
+  pieces: FlushPiece[],
+): Promise<D1Result[]> {
+  const statements = packJsonArrays(pieces.flatMap(pieceEntries)).map((array) =>
+    db.prepare(INSERT_SAMPLES).bind(userId, array),
+  );
+  return statements.length > 0 ? db.batch(statements) : [];
+}
+
+/** The JSON elements of one piece; a piece too large for one parameter is split, each part with its offset. */
+function pieceEntries({ frame, offset, count }: FlushPiece): string[] {
+  const head = `{"r":${JSON.stringify(frame.relayId)},"s":${JSON.stringify(frame.sessionId)},"q":${frame.seq},"o":`;
+  const whole = offset === 0 && count === frame.count;
+  if (whole && head.length + frame.samplesJson.length + 16 <= MAX_JSON_PARAM_CHARS) {
+    return [`${head}0,"x":${frame.samplesJson}}`];
+  }
+  const samples = (JSON.parse(frame.samplesJson) as unknown[]).slice(offset, offset + count);
+  const entries: string[] = [];
+  let partStart = offset;
+  let part: string[] = [];
+  let partChars = head.length + 32;
+  for (const sample of samples) {
+    const text = JSON.stringify(sample);
+    if (part.length > 0 && partChars + text.length + 1 > MAX_JSON_PARAM_CHARS) {
+      entries.push(`${head}${partStart},"x":[${part.join(",")}]}`);
+      partStart += part.length;
+      part = [];
+      partChars = head.length + 32;
+    }
+    part.push(text);
+    partChars += text.length + 1;
+  }
+  if (part.length > 0) entries.push(`${head}${partStart},"x":[${part.join(",")}]}`);
+  return entries;
+}
+
+/** Joins JSON elements into as few arrays as fit MAX_JSON_PARAM_CHARS each. */
+function packJsonArrays(entries: string[]): string[] {
+  const arrays: string[] = [];
+  let current: string[] = [];
+  let chars = 2;
+  for (const entry of entries) {
+    if (current.length > 0 && chars + entry.length + 1 > MAX_JSON_PARAM_CHARS) {
+      arrays.push(`[${current.join(",")}]`);
+      current = [];
+      chars = 2;
+    }
+    current.push(entry);
+    chars += entry.length + 1;
+  }
+  if (current.length > 0) arrays.push(`[${current.join(",")}]`);
+  return arrays;
+}
