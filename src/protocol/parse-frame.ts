@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type ClientFrame, type ErrorFrame, errorFrame, type Sample, type SamplesFrame } from "./frames";
 import { EPOCH_MS_RULE, ID_PATTERN, ID_RULE, MAX_EPOCH_MS } from "./ids";
+import { jsonText } from "./json-text";
 
 export interface FrameLimits {
   maxFrameBytes: number;
@@ -123,7 +124,13 @@ export function parseClientFrame(message: string | ArrayBuffer, limits: FrameLim
   return {
     ok: true,
     frame,
-    samples: { frame, samplesJson: JSON.stringify(checked.samples), tMin: checked.tMin, tMax: checked.tMax },
+    samples: {
+      frame,
+      // JSON.stringify would write -0 as 0; the rare frame holding one takes the slower exact path.
+      samplesJson: checked.negativeZero ? jsonText(checked.samples) : JSON.stringify(checked.samples),
+      tMin: checked.tMin,
+      tMax: checked.tMax,
+    },
   };
 }
 
@@ -133,10 +140,13 @@ export function parseClientFrame(message: string | ArrayBuffer, limits: FrameLim
  * generic element walk with its issue bookkeeping. It also copies each sample to exactly {t, ch, v}, so the
  * stored and fanned-out JSON never carries a client's extra fields.
  */
-function validateSamples(items: unknown[]): { samples: Sample[]; tMin: number; tMax: number } | string {
+function validateSamples(
+  items: unknown[],
+): { samples: Sample[]; tMin: number; tMax: number; negativeZero: boolean } | string {
   const samples: Sample[] = new Array(items.length);
   let tMin = Number.MAX_SAFE_INTEGER;
   let tMax = 0;
+  let negativeZero = false;
   for (let i = 0; i < items.length; i++) {
     const item = items[i] as Record<string, unknown> | null;
     if (typeof item !== "object" || item === null || Array.isArray(item)) {
@@ -149,10 +159,11 @@ function validateSamples(items: unknown[]): { samples: Sample[]; tMin: number; t
     if (typeof ch !== "string" || !ID_PATTERN.test(ch)) return `samples[${i}].ch: ${ID_RULE}`;
     if (typeof v !== "number" || !Number.isFinite(v)) return `samples[${i}].v: must be a finite number`;
     samples[i] = { t, ch, v };
+    if (v === 0 && Object.is(v, -0)) negativeZero = true;
     if (t > tMax) tMax = t;
     if (t < tMin) tMin = t;
   }
-  return { samples, tMin, tMax };
+  return { samples, tMin, tMax, negativeZero };
 }
 
 /** Whether the frame exceeds `max` UTF-8 bytes; encodes only when the UTF-16 length leaves it in doubt. */

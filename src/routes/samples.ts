@@ -5,6 +5,7 @@ import { getIsolateMetrics } from "../metrics/record/isolate-metrics";
 import { type AccessEnv, requireAccess } from "../middleware/access";
 import { frameBodyLimit } from "../middleware/frame-body-limit";
 import { errorFrame } from "../protocol/frames";
+import { jsonResponse } from "../protocol/json-text";
 import { parseClientFrame } from "../protocol/parse-frame";
 import { readSamples } from "../storage/d1/reader";
 import { readSeries } from "../storage/d1/series-reader";
@@ -60,7 +61,7 @@ async function getSamples(c: Context<AccessEnv>): Promise<Response> {
   });
   countCorrupt(page.errors.length);
   const last = page.samples.at(-1);
-  return c.json({
+  return jsonResponse({
     user_id: userId,
     from,
     to,
@@ -82,7 +83,7 @@ async function getSeries(c: Context<AccessEnv>): Promise<Response> {
   const { from, to, step, ch } = query.data;
   const { series, errors } = await readSeries(c.env.DB, { userId, from, to, step, channels: ch });
   countCorrupt(errors.length);
-  return c.json({ user_id: userId, from, to, step, series, errors });
+  return jsonResponse({ user_id: userId, from, to, step, series, errors });
 }
 
 function countCorrupt(chunks: number): void {

@@ -1,5 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { jsonText } from "../../src/protocol/json-text";
 import { scrape, seriesValue } from "../metrics/support";
 import { flushAll, readAllSamples, readSamples } from "../support/user-object";
 import { BASE, connect, type Frame, tokenFor } from "../support/ws-client";
@@ -135,6 +136,30 @@ describe("read API over chunks", () => {
           })),
         );
       }
+    }
+  });
+
+  it("keeps every v bit for bit, -0 included, from the relay to the consumer and back from D1", async () => {
+    const user = "read-exact";
+    const values = [-0, 0, 5e-324, -1.7976931348623157e308, 0.30000000000000004, 9007199254740993];
+    const consumer = await connect("consumer", user);
+    const relay = await connect("relay", user);
+    // As a relay's JSON encoder writes them: "-0" stays "-0" on the wire (JSON.stringify would write 0).
+    const text = jsonText(
+      frame(
+        "r1",
+        1,
+        values.map((v, i) => [1_000 + i, "x", v]),
+      ),
+    );
+    expect(text).toContain('"v":-0}');
+    expect(await relay.request(text)).toEqual({ type: "ack", seq: 1 });
+    await flushAll(user);
+    const fanned = await consumer.next();
+    const read = await readSamples(user);
+    for (const got of [fanned.samples, read.body.samples]) {
+      expect(got.map((s: { v: number }) => s.v)).toEqual(values);
+      expect(Object.is(got[0].v, -0)).toBe(true);
     }
   });
 
