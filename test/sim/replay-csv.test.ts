@@ -71,7 +71,7 @@ describe("openReplayCsv", () => {
     const { rows } = await readAll(`t,${cells.map((_, i) => `c${i}`).join(",")}\n1,${cells.join(",")}\n`);
     const values = rows[0]?.values ?? [];
     expect(values).toHaveLength(cells.length);
-    cells.forEach((cell, i) => expect(Object.is(values[i], Number(cell)), cell).toBe(true));
+    for (const [i, cell] of cells.entries()) expect(Object.is(values[i], Number(cell)), cell).toBe(true);
   });
 
   it("names the line and column of a value that is not a number", async () => {

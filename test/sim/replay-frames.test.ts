@@ -77,7 +77,7 @@ describe("ReplayFrames", () => {
     const [frame] = drain(frames);
     const parsed = frame?.samples.map((s) => s.v) ?? [];
     expect(parsed).toHaveLength(values.length);
-    values.forEach((v, i) => expect(Object.is(parsed[i], v), String(v)).toBe(true));
+    for (const [i, v] of values.entries()) expect(Object.is(parsed[i], v), String(v)).toBe(true);
   });
 
   it("makes each frame due when its last row's time has come at the given speed", async () => {
