@@ -124,15 +124,17 @@ export class SimRelay {
     });
   }
 
-  /** Creates and sends frames while the window, the frame limit and the pacer allow. */
+  /** Creates and sends frames while the window, the frame limit and the pacer (or the frame source) allow. */
   pump(): void {
     const { window, pacer, samplesPerFrame, frames } = this.config;
     const socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) return;
     while (this.active && this.pending.size + this.waiting.size < window) {
       const now = performance.now();
+      // A replay's frames come when the recording says so; generated ones when the pacer allows.
       const given = frames ? frames.next(now, this.nextSeq) : null;
-      if (frames ? !given : !pacer.take(now, samplesPerFrame)) return;
+      const due = frames ? given !== null : pacer.take(now, samplesPerFrame);
+      if (!due) return;
       this.created++;
       const seq = this.nextSeq++;
       const frame: PendingFrame = {

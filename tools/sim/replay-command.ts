@@ -1,11 +1,9 @@
 import { HARD_LIMITS, type ReplayOptions, type SimOptions } from "./options.ts";
-import { readStoredSamples } from "./read-back.ts";
 import { type RecordingScan, runReplay, scanRecording } from "./replay.ts";
-import { checkReplay } from "./replay-check.ts";
 import { ReplayCsvError } from "./replay-csv.ts";
 import { buildReplayReport, formatReplayReport } from "./replay-report.ts";
 import { fmt, ProgressLine } from "./report.ts";
-import { settle } from "./verify-stored.ts";
+import { verifyReplay } from "./verify-replay.ts";
 
 /**
  * `npm run sim -- --replay FILE`: checks the whole file, streams it, reads every sample back and prints the
@@ -59,19 +57,9 @@ export async function replayCommand(options: SimOptions, replay: ReplayOptions):
   let verdict = null;
   if (options.lossCheck) {
     status("loss check: reading the samples back from D1 ...");
-    const { user, ledger, relayId, frames } = result;
     try {
-      verdict = await settle(
-        async () =>
-          checkReplay(
-            ledger,
-            relayId,
-            frames.sent,
-            scan.channels,
-            await readStoredSamples(options.url, user.userId, user.consumerToken),
-          ),
-        options.settleTimeoutS,
-        (r) => status(`loss check: ${r.stored} of ${r.expected} acked samples stored, ${r.missing} missing`),
+      verdict = await verifyReplay(options.url, result, scan.channels, options.settleTimeoutS, (r) =>
+        status(`loss check: ${r.stored} of ${r.expected} acked samples stored, ${r.missing} missing`),
       );
     } catch (err) {
       endStatus();
