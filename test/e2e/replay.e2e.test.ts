@@ -232,6 +232,19 @@ describe("npm run sim -- --replay against wrangler dev", () => {
     expect(stdout).toMatch(/FAILED {7}[\d,]+ samples of the file were not acked/);
   });
 
+  it("stops at once, exit status 1, when the server refuses the relay (a wrong secret)", async () => {
+    const file = join(dir, "recording.csv");
+    const { code, stdout, stderr } = await runNpmScript("sim", ["--url", server.url, "--replay", file], {
+      ...process.env,
+      AUTH_SECRET: "not-the-secret-0123456789abcdef",
+    });
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toContain(
+      `relay-sim: the server refused the relay connection to ${server.url}/v1/relay with 401`,
+    );
+  });
+
   it("stops at a bad CSV before sending anything, naming the line and column", async () => {
     const lines = recording.text.split("\n");
     lines[1_234] = (lines[1_234] as string).replace(/,(-?[\d.]+),/, ",$1x,"); // acc_x or acc_y gets an x

@@ -65,8 +65,8 @@ export const HARD_LIMITS = {
 
 export const USAGE = `Usage: npm run sim -- [options]
 
-Simulates edge relays and consumers against a Zander Edge deployment, then checks that every acked
-sample reached D1 exactly once.
+Simulates edge relays and consumers against a Zander Edge deployment (or replays a recording, --replay),
+then checks that every acked sample reached D1 exactly once.
 
   --url URL             deployment base URL (default http://127.0.0.1:8787)
   --secret S            AUTH_SECRET of the deployment (default: $AUTH_SECRET, or .dev.vars for a local URL)

@@ -1,5 +1,6 @@
+import { ConnectionRefusedError } from "./connection-refusal.ts";
 import { HARD_LIMITS, type ReplayOptions, type SimOptions } from "./options.ts";
-import { type RecordingScan, runReplay, scanRecording } from "./replay.ts";
+import { type RecordingScan, type ReplayResult, runReplay, scanRecording } from "./replay.ts";
 import { ReplayCsvError } from "./replay-csv.ts";
 import { buildReplayReport, formatReplayReport } from "./replay-report.ts";
 import { fmt, ProgressLine } from "./report.ts";
@@ -7,7 +8,8 @@ import { verifyReplay } from "./verify-replay.ts";
 
 /**
  * `npm run sim -- --replay FILE`: checks the whole file, streams it, reads every sample back and prints the
- * report. Returns the exit status: 0 passed, 1 samples not acked or not stored exactly, 2 a bad file.
+ * report. Returns the exit status: 0 passed, 1 samples not acked or not stored exactly (or the server refused
+ * the connection), 2 a bad file.
  */
 export async function replayCommand(options: SimOptions, replay: ReplayOptions): Promise<number> {
   const live = !options.quiet;
@@ -46,12 +48,26 @@ export async function replayCommand(options: SimOptions, replay: ReplayOptions):
   }
 
   const progress = new ProgressLine();
-  const result = await runReplay(options, replay, scan, (stats, elapsedMs, frames) =>
-    status(
-      `${progress.line(stats, elapsedMs)} sent ${fmt(frames.samplesSent)} of ${fmt(scan.samples)} samples ` +
-        `(line ${frames.lastLineSent})`,
-    ),
-  );
+  let result: ReplayResult;
+  try {
+    result = await runReplay(options, replay, scan, (stats, elapsedMs, frames) =>
+      status(
+        `${progress.line(stats, elapsedMs)} sent ${fmt(frames.samplesSent)} of ${fmt(scan.samples)} samples ` +
+          `(line ${frames.lastLineSent})`,
+      ),
+    );
+  } catch (err) {
+    endStatus();
+    if (err instanceof ConnectionRefusedError) {
+      console.error(`relay-sim: ${err.message}`);
+      return 1;
+    }
+    if (err instanceof ReplayCsvError) {
+      console.error(`relay-sim: ${replay.file} changed while it was replayed: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
   endStatus();
 
   let verdict = null;

@@ -41,6 +41,7 @@ export class ReplayFrames implements FrameSource {
   private readonly queue: QueuedFrame[] = [];
   private readonly sentBySeq = new Map<number, SentFrame>();
   private reading = true;
+  private cancelled = false;
   private startedAt: number | null = null;
   private readerWaiting: (() => void) | null = null;
   /** Samples handed out so far, and the file line of the last of them. */
@@ -71,7 +72,7 @@ export class ReplayFrames implements FrameSource {
       this.queue.push(builder.finish(speed === null ? 0 : builder.lastClock / speed));
       builder = new FrameBuilder();
       onQueued();
-      while (this.queue.length >= READ_AHEAD_FRAMES) {
+      while (this.queue.length >= READ_AHEAD_FRAMES && !this.cancelled) {
         await new Promise<void>((resolve) => {
           this.readerWaiting = resolve;
         });
@@ -79,6 +80,7 @@ export class ReplayFrames implements FrameSource {
     };
     try {
       for await (const row of rows) {
+        if (this.cancelled) return;
         firstT ??= row.t;
         const rowClock = Math.max(clock, row.t - firstT);
         if (
@@ -104,6 +106,13 @@ export class ReplayFrames implements FrameSource {
       this.reading = false;
       onQueued();
     }
+  }
+
+  /** Stops reading (the run ended early): `read` resolves without queueing more. */
+  cancel(): void {
+    this.cancelled = true;
+    this.readerWaiting?.();
+    this.readerWaiting = null;
   }
 
   /** The recording's time 0 is now. */

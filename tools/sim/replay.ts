@@ -1,5 +1,6 @@
 import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
+import { RefusalWatch } from "./connection-refusal.ts";
 import { emptyLedger, type UserLedger } from "./loss-check.ts";
 import { HARD_LIMITS, type ReplayOptions, type SimOptions } from "./options.ts";
 import { Pacer } from "./pacer.ts";
@@ -77,8 +78,12 @@ export async function runReplay(
     samplesPerFrame: samplesPerFrame(replay, scan.channels.length),
     speed: replay.speed,
   });
+  const url = socketUrl(options.url, options.relayPath, user.userId, user.relayToken);
+  // A wrong URL or secret fails at once, naming why (ConnectionRefusedError), as in a load run.
+  const refusals = new RefusalWatch();
+  await refusals.preflight(url, "relay");
   const relay = new SimRelay({
-    url: socketUrl(options.url, options.relayPath, user.userId, user.relayToken),
+    url,
     relayId: REPLAY_RELAY_ID,
     sessionId: `s-${REPLAY_RELAY_ID}`,
     frames,
@@ -88,6 +93,7 @@ export async function runReplay(
     window: options.window,
     stats,
     ledger,
+    onConnectFailed: () => refusals.connectFailed(url, "relay"),
   });
   const csv = await openRecording(replay.file);
   let readError: unknown = null;
@@ -96,8 +102,12 @@ export async function runReplay(
     .catch((err: unknown) => {
       readError = err;
     });
+  const stopped = () => readError !== null || refusals.error !== null;
 
-  const connected = await relay.connect(CONNECT_TIMEOUT_MS);
+  const connected = await Promise.race([
+    relay.connect(CONNECT_TIMEOUT_MS),
+    refusals.refused.then(() => false),
+  ]);
   // The recording's clock starts once the socket is open: connecting is not part of the replay.
   const startedAt = performance.now();
   frames.start(startedAt);
@@ -106,18 +116,20 @@ export async function runReplay(
     ? setInterval(() => onProgress(stats, performance.now() - startedAt, frames), PROGRESS_INTERVAL_MS)
     : null;
   try {
-    while (relay.active && readError === null) {
+    while (relay.active && !stopped()) {
       // Frames become due with the recording's clock; acks and newly read frames pump the relay too.
       await sleep(Math.min(50, Math.max(1, frames.dueIn(performance.now()) ?? 50)));
       relay.pump();
     }
-    if (readError === null) await relay.drain(options.drainTimeoutS * 1_000);
+    if (!stopped()) await Promise.race([relay.drain(options.drainTimeoutS * 1_000), refusals.refused]);
   } finally {
     if (progress) clearInterval(progress);
   }
   const elapsedMs = performance.now() - startedAt;
   relay.close();
+  frames.cancel();
   await reading;
+  if (refusals.error) throw refusals.error;
   if (readError !== null) throw readError;
   return { user, relayId: REPLAY_RELAY_ID, stats, ledger, frames, elapsedMs, connected };
 }
