@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `npm run sim -- [options]`: load-tests a deployment with simulated relays and consumers, then checks that
-// every acked sample reached D1 exactly once. `npm run sim -- --help` lists the options.
+// every acked sample reached D1 exactly once; or replays a recorded CSV (--replay). `--help` lists the options.
 import { existsSync, readFileSync } from "node:fs";
 import { ConnectionRefusedError } from "./sim/connection-refusal.ts";
 import { OptionsError, parseSimArgs, USAGE } from "./sim/options.ts";
+import { replayCommand } from "./sim/replay-command.ts";
 import { buildReport, formatReport, ProgressLine } from "./sim/report.ts";
 import { runLoad } from "./sim/run.ts";
 import { verifyStored } from "./sim/verify-stored.ts";
@@ -33,6 +34,7 @@ if (options === "help") {
   console.log(USAGE);
   process.exit(0);
 }
+if (options.replay) process.exit(await replayCommand(options, options.replay));
 
 const live = !options.quiet;
 const tty = process.stderr.isTTY;

@@ -30,6 +30,7 @@ export function recordFrame(
 
 /** A sample as read back from `GET /v1/users/:user_id/samples`. */
 export interface StoredSample {
+  t?: unknown;
   ch: unknown;
   v: unknown;
 }

@@ -33,6 +33,17 @@ export interface SimOptions {
   relayPath: string;
   /** Prefix of the generated user ids, so that runs never see each other's samples. */
   userPrefix: string;
+  /** Replay a recording as one relay of one user instead of generating load (absent: generate). */
+  replay?: ReplayOptions;
+}
+
+export interface ReplayOptions {
+  /** Path of the CSV recording (tools/sim/replay-csv.ts describes it). */
+  file: string;
+  /** Times the recorded speed; null: as fast as acks allow. */
+  speed: number | null;
+  /** Samples per frame when --samples was given; null: 100 rows' worth, at most HARD_LIMITS.samples. */
+  samplesPerFrame: number | null;
 }
 
 /** Hard caps: a typo must not turn a load test into a denial of service against production. */
@@ -47,21 +58,22 @@ export const HARD_LIMITS = {
   frames: 10_000_000,
   drainTimeoutS: 300,
   settleTimeoutS: 600,
+  speed: 1_000_000,
   /** Samples the loss check reads back in one run (memory and D1 read cost). */
   lossCheckSamples: 20_000_000,
 } as const;
 
 export const USAGE = `Usage: npm run sim -- [options]
 
-Simulates edge relays and consumers against a Zander Edge deployment, then checks that every acked
-sample reached D1 exactly once.
+Simulates edge relays and consumers against a Zander Edge deployment (or replays a recording, --replay),
+then checks that every acked sample reached D1 exactly once.
 
   --url URL             deployment base URL (default http://127.0.0.1:8787)
   --secret S            AUTH_SECRET of the deployment (default: $AUTH_SECRET, or .dev.vars for a local URL)
   --users U             users (default 1, max ${HARD_LIMITS.users})
   --relays N            relays in total, round-robin over users (default: one per user, max ${HARD_LIMITS.relays})
   --consumers C         consumers in total, round-robin over users (default 0, max ${HARD_LIMITS.consumers})
-  --samples S           samples per frame (default 10, max ${HARD_LIMITS.samples})
+  --samples S           samples per frame (default 10, with --replay 100 rows' worth; max ${HARD_LIMITS.samples})
   --rate F              target frames/s over all relays; 0 = as fast as acks allow (default 0)
   --window W            unacked frames in flight per relay (default 16, max ${HARD_LIMITS.window})
   --duration SECONDS    stop sending after this long (default 10, max ${HARD_LIMITS.durationS})
@@ -76,9 +88,17 @@ sample reached D1 exactly once.
   --relay-path PATH     WebSocket path of the relays (default /v1/relay; the benchmark's ceilings use others)
   -h, --help            this text
 
+Replaying a recording instead (one relay of one user; --users, --relays, --consumers, --rate, --duration and
+--frames do not apply):
+  --replay FILE.csv     stream FILE: a header row naming the time column and the channels, then one row per
+                        time: epoch milliseconds, then a number or nothing per channel; the loss check then
+                        wants every value back exactly, at its time and channel
+  --speed N|max         N times the recorded speed (default 1), or max: as fast as acks allow
+
 Exit status: 0 when frames were acked and the loss check passed, 1 when samples were missing or duplicated
-(or could not be verified), no frame was acked, or the server refused a connection (401, 403, ...) or could
-not be reached (both reported at once), 2 on bad options.`;
+(or could not be verified), no frame was acked (with --replay: a sample of the file was not acked), or the server
+refused a connection (401, 403, ...) or could not be reached (both reported at once), 2 on bad options or a bad
+CSV file.`;
 
 export class OptionsError extends Error {
   override name = "OptionsError";
@@ -91,7 +111,7 @@ export const CLI_OPTIONS = {
   users: { type: "string", default: "1" },
   relays: { type: "string" },
   consumers: { type: "string", default: "0" },
-  samples: { type: "string", default: "10" },
+  samples: { type: "string" },
   rate: { type: "string", default: "0" },
   window: { type: "string", default: "16" },
   duration: { type: "string", default: "10" },
@@ -104,7 +124,12 @@ export const CLI_OPTIONS = {
   "relay-path": { type: "string", default: "/v1/relay" },
   "user-prefix": { type: "string" },
   help: { type: "boolean", short: "h", default: false },
+  replay: { type: "string" },
+  speed: { type: "string" },
 } as const;
+
+/** Options that shape generated load: a replay is one relay of one user, sending the file's frames. */
+const LOAD_ONLY = ["users", "relays", "consumers", "rate", "duration", "frames"] as const;
 
 /**
  * Parses command-line arguments into SimOptions. `secretFallback` supplies AUTH_SECRET when --secret is not
@@ -114,13 +139,23 @@ export function parseSimArgs(
   argv: string[],
   secretFallback: (url: string) => string | undefined,
 ): SimOptions | "help" {
-  let values: ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS; allowNegative: true }>>["values"];
+  const config = {
+    args: argv,
+    options: CLI_OPTIONS,
+    allowNegative: true,
+    strict: true,
+    tokens: true,
+  } as const;
+  let values: ReturnType<typeof parseArgs<typeof config>>["values"];
+  let tokens: ReturnType<typeof parseArgs<typeof config>>["tokens"];
   try {
-    ({ values } = parseArgs({ args: argv, options: CLI_OPTIONS, allowNegative: true, strict: true }));
+    ({ values, tokens } = parseArgs(config));
   } catch (err) {
     throw new OptionsError((err as Error).message);
   }
   if (values.help) return "help";
+  const given = new Set(tokens.flatMap((t) => (t.kind === "option" ? [t.name] : [])));
+  const replay = parseReplay(values.replay, values.speed, values.samples, given);
 
   const url = parseUrl(values.url);
   const users = int("--users", values.users, 1, HARD_LIMITS.users);
@@ -138,7 +173,7 @@ export function parseSimArgs(
     users,
     relays,
     consumers: int("--consumers", values.consumers, 0, HARD_LIMITS.consumers),
-    samples: int("--samples", values.samples, 1, HARD_LIMITS.samples),
+    samples: int("--samples", values.samples ?? "10", 1, HARD_LIMITS.samples),
     rate: int("--rate", values.rate, 0, HARD_LIMITS.rate),
     window: int("--window", values.window, 1, HARD_LIMITS.window),
     durationS: num("--duration", values.duration, 0.1, HARD_LIMITS.durationS),
@@ -151,8 +186,31 @@ export function parseSimArgs(
     relayPath: values["relay-path"],
     userPrefix,
   };
+  if (replay) options.replay = replay;
   checkLossCheckBudget(options);
   return options;
+}
+
+function parseReplay(
+  file: string | undefined,
+  speed: string | undefined,
+  samples: string | undefined,
+  given: ReadonlySet<string>,
+): ReplayOptions | undefined {
+  if (file === undefined) {
+    if (speed !== undefined) throw new OptionsError("--speed is for --replay");
+    return undefined;
+  }
+  if (file.trim() === "") throw new OptionsError("--replay needs the path of a CSV file");
+  const loadOnly = LOAD_ONLY.find((name) => given.has(name));
+  if (loadOnly) {
+    throw new OptionsError(`--${loadOnly} does not apply to --replay (a replay is one relay of one user)`);
+  }
+  return {
+    file,
+    speed: speed === "max" ? null : num("--speed", speed ?? "1", 0.001, HARD_LIMITS.speed, "or max"),
+    samplesPerFrame: samples === undefined ? null : int("--samples", samples, 1, HARD_LIMITS.samples),
+  };
 }
 
 /** The loss check keeps every acked sample's identity in memory: refuse runs it cannot verify. */
@@ -180,10 +238,12 @@ function parseUrl(raw: string): string {
   return parsed.origin;
 }
 
-function num(name: string, raw: string, min: number, max: number): number {
+function num(name: string, raw: string, min: number, max: number, orElse = ""): number {
   const value = Number(raw);
   if (raw.trim() === "" || !Number.isFinite(value) || value < min || value > max) {
-    throw new OptionsError(`${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    throw new OptionsError(
+      `${name} must be a number from ${min} to ${max}${orElse ? ` ${orElse}` : ""}, got ${JSON.stringify(raw)}`,
+    );
   }
   return value;
 }

@@ -8,6 +8,8 @@ export interface RelayConfig {
   url: string;
   relayId: string;
   sessionId: string;
+  /** Frames to send instead of generated ones (a replay); samplesPerFrame, maxFrames and pacer are then unused. */
+  frames?: FrameSource;
   samplesPerFrame: number;
   /** Unacked frames in flight. */
   window: number;
@@ -21,11 +23,24 @@ export interface RelayConfig {
   onConnectFailed?: () => void;
 }
 
+/** Where a replay's frames come from (generated frames need none). */
+export interface FrameSource {
+  /**
+   * The frame to send now under `seq`: its samples as JSON objects joined by commas (the inside of the
+   * `samples` array), or null when none is due yet.
+   */
+  next(now: number, seq: number): { samplesJson: string; samples: number } | null;
+  /** False once the source has handed out its last frame. */
+  readonly more: boolean;
+}
+
 interface PendingFrame {
   /** Identity of the frame's samples (the seq it was first sent with): what the loss check counts. */
   content: number;
   text: string;
   samples: number;
+  /** The samples of a frame from a FrameSource; generated frames are written at each send. */
+  samplesJson?: string;
   firstSentAt: number;
 }
 
@@ -109,23 +124,25 @@ export class SimRelay {
     });
   }
 
-  /** Creates and sends frames while the window, the frame limit and the pacer allow. */
+  /** Creates and sends frames while the window, the frame limit and the pacer (or the frame source) allow. */
   pump(): void {
-    const { window, pacer, samplesPerFrame } = this.config;
+    const { window, pacer, samplesPerFrame, frames } = this.config;
     const socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) return;
-    while (
-      this.active &&
-      this.pending.size + this.waiting.size < window &&
-      pacer.take(performance.now(), samplesPerFrame)
-    ) {
+    while (this.active && this.pending.size + this.waiting.size < window) {
+      const now = performance.now();
+      // A replay's frames come when the recording says so; generated ones when the pacer allows.
+      const given = frames ? frames.next(now, this.nextSeq) : null;
+      const due = frames ? given !== null : pacer.take(now, samplesPerFrame);
+      if (!due) return;
       this.created++;
       const seq = this.nextSeq++;
       const frame: PendingFrame = {
         content: seq,
         text: "",
-        samples: samplesPerFrame,
-        firstSentAt: performance.now(),
+        samples: given ? given.samples : samplesPerFrame,
+        samplesJson: given?.samplesJson,
+        firstSentAt: now,
       };
       this.config.stats.framesSent++;
       this.config.stats.unacked++;
@@ -135,7 +152,7 @@ export class SimRelay {
 
   /** Sends `frame` under `seq` (the seq it was created with: `content`). */
   private send(socket: WebSocket | null, seq: number, frame: PendingFrame): void {
-    frame.text = this.frameText(seq, frame.content);
+    frame.text = this.frameText(seq, frame.content, frame.samplesJson);
     this.pending.set(seq, frame);
     this.sentAt[seq % SENT_AT_SLOTS] = frame.firstSentAt;
     if (socket?.readyState === WebSocket.OPEN) socket.send(frame.text); // else the reconnect sends it
@@ -143,7 +160,9 @@ export class SimRelay {
 
   /** True while the relay may still create frames (stop() not called, frame limit not reached). */
   get active(): boolean {
-    return this.creating && (this.config.maxFrames === null || this.created < this.config.maxFrames);
+    const { frames, maxFrames } = this.config;
+    if (frames) return this.creating && frames.more;
+    return this.creating && (maxFrames === null || this.created < maxFrames);
   }
 
   /** Stops creating frames; resolves once every sent frame was answered or `timeoutMs` passed. */
@@ -182,15 +201,17 @@ export class SimRelay {
     }
   }
 
-  private frameText(seq: number, content: number): string {
+  private frameText(seq: number, content: number, given: string | undefined): string {
     const { relayId, sessionId, samplesPerFrame } = this.config;
     // Built by hand rather than JSON.stringify: the ids are [A-Za-z0-9_.-] (nothing to escape), and the
     // client's own CPU cost must stay small next to the server's on a shared machine.
     // Samples 1 ms apart, the last one now: a 1 kHz sensor (and few rows share a `t` for the read-back).
-    const t0 = Date.now() - samplesPerFrame + 1;
-    let samples = "";
-    for (let idx = 0; idx < samplesPerFrame; idx++) {
-      samples += `${idx ? "," : ""}{"t":${t0 + idx},"ch":"${relayId}","v":${sampleValue(content, idx)}}`;
+    let samples = given ?? "";
+    if (given === undefined) {
+      const t0 = Date.now() - samplesPerFrame + 1;
+      for (let idx = 0; idx < samplesPerFrame; idx++) {
+        samples += `${idx ? "," : ""}{"t":${t0 + idx},"ch":"${relayId}","v":${sampleValue(content, idx)}}`;
+      }
     }
     return `{"type":"samples","relay_id":"${relayId}","session_id":"${sessionId}","seq":${seq},"samples":[${samples}]}`;
   }

@@ -93,21 +93,23 @@ export function formatReport(report: SimReport): string {
   ];
   if (report.framesAcked === 0)
     lines.push("  FAILED       no frame was acked (see errors: URL, secret, path?)");
-  const loss = report.lossCheck;
-  if (!loss) {
-    lines.push("  LOSS CHECK   skipped");
-  } else {
-    lines.push(
-      `  LOSS CHECK   ${loss.ok ? "PASSED" : "FAILED"}: ${loss.expected} expected, ${loss.stored} stored, ` +
-        `${loss.missing} missing, ${loss.duplicates} duplicated, ${loss.unexpected} unexpected` +
-        `${loss.unconfirmed ? `, ${loss.unconfirmed} unconfirmed (tolerated)` : ""}` +
-        `${loss.settled ? "" : " (timed out waiting for the flush)"}`,
-    );
-    for (const [kind, list] of Object.entries(loss.examples)) {
-      for (const example of list) lines.push(`    ${kind}: ${example}`);
-    }
-  }
+  lines.push(...lossCheckLines(report.lossCheck));
   return lines.join("\n");
+}
+
+/** The report's loss check verdict, with a few examples of what went wrong. */
+export function lossCheckLines(loss: StorageVerdict | null): string[] {
+  if (!loss) return ["  LOSS CHECK   skipped"];
+  const lines = [
+    `  LOSS CHECK   ${loss.ok ? "PASSED" : "FAILED"}: ${loss.expected} expected, ${loss.stored} stored, ` +
+      `${loss.missing} missing, ${loss.duplicates} duplicated, ${loss.unexpected} unexpected` +
+      `${loss.unconfirmed ? `, ${loss.unconfirmed} unconfirmed (tolerated)` : ""}` +
+      `${loss.settled ? "" : " (timed out waiting for the flush)"}`,
+  ];
+  for (const [kind, list] of Object.entries(loss.examples)) {
+    for (const example of list) lines.push(`    ${kind}: ${example}`);
+  }
+  return lines;
 }
 
 /** One status line: what the run is doing right now (rates over the last interval). */
@@ -131,21 +133,21 @@ export class ProgressLine {
   }
 }
 
-function latency(p: Percentiles): string {
+export function latency(p: Percentiles): string {
   if (!p.count) return "no samples";
   return `p50 ${p.p50} ms, p95 ${p.p95} ms, p99 ${p.p99} ms, max ${p.max} ms (${p.count})`;
 }
 
-function fmt(n: number): string {
+export function fmt(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }
 
-function round(n: number, digits: number): number {
+export function round(n: number, digits: number): number {
   const f = 10 ** digits;
   return Number.isFinite(n) ? Math.round(n * f) / f : 0;
 }
 
-function roundAll(p: Percentiles): Percentiles {
+export function roundAll(p: Percentiles): Percentiles {
   return {
     count: p.count,
     p50: round(p.p50, 2),

@@ -25,12 +25,24 @@ export async function verifyStored(
   settleTimeoutS: number,
   onPoll?: (report: LossReport) => void,
 ): Promise<StorageVerdict> {
+  return settle(async () => checkLoss(load.ledgers, await readAll(baseUrl, load)), settleTimeoutS, onPoll);
+}
+
+/**
+ * Runs `check` (read back, compare) until nothing is missing, or the stored count stops changing for
+ * STABLE_MS, or `settleTimeoutS` passes; the last report is the verdict.
+ */
+export async function settle(
+  check: () => Promise<LossReport>,
+  settleTimeoutS: number,
+  onPoll?: (report: LossReport) => void,
+): Promise<StorageVerdict> {
   const startedAt = performance.now();
   const deadline = startedAt + settleTimeoutS * 1_000;
   let lastStored = -1;
   let stableSince = startedAt;
   for (;;) {
-    const report = checkLoss(load.ledgers, await readAll(baseUrl, load));
+    const report = await check();
     onPoll?.(report);
     const now = performance.now();
     if (report.stored !== lastStored) {
