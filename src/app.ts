@@ -3,6 +3,7 @@ import { ConfigError } from "./config";
 import type { Env } from "./env";
 import { httpMetrics } from "./metrics/http-middleware";
 import { health } from "./routes/health";
+import { livePage } from "./routes/live-page";
 import { metricsRoutes } from "./routes/metrics";
 import { samples } from "./routes/samples";
 import { streams } from "./routes/streams";
@@ -15,6 +16,7 @@ app.route("/", health);
 app.route("/", metricsRoutes);
 app.route("/", streams);
 app.route("/", samples);
+app.route("/", livePage);
 
 app.notFound((c) =>
   c.json({ error: "not_found", message: `No route for ${c.req.method} ${c.req.path}` }, 404),

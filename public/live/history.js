@@ -1,0 +1,80 @@
+// Loads stored history for a time range: buckets from `/series` for every channel in one request, then raw
+// samples from `/samples` (cursor by cursor) for the channels whose range holds few enough samples to draw
+// them all. Every request is capped (MAX_BUCKETS, RAW_POINT_LIMIT), so a day at 50 Hz never floods the tab.
+import { getJson, query } from "./api.js";
+import {
+  bucketColumns,
+  RAW_PAGE_LIMIT,
+  RAW_POINT_LIMIT,
+  sampleColumns,
+  seriesRequest,
+  wantsRaw,
+} from "./history-plan.js";
+
+/**
+ * Returns {step, channels: Map<ch, {kind: "buckets", columns, samples} | {kind: "raw", columns, cut}>,
+ * errors: string[]} for [from, to).
+ */
+export async function loadHistory(userId, token, channels, range, signal) {
+  const user = encodeURIComponent(userId);
+  const request = seriesRequest(range.from, range.to);
+  const body = await getJson(
+    `/v1/users/${user}/series?${query({ ...request, ch: channels })}`,
+    token,
+    signal,
+  );
+  const errors = [...(body.errors ?? [])].map(describeError);
+  const result = new Map();
+  const rawLoads = [];
+  for (const s of body.series ?? []) {
+    const samples = s.buckets.reduce((n, b) => n + b.count, 0);
+    if (s.buckets.length > 0 && wantsRaw(s.buckets)) {
+      rawLoads.push(
+        loadRaw(user, token, s.ch, range, signal).then(({ samples: rows, cut, errors: e }) => {
+          result.set(s.ch, { kind: "raw", columns: sampleColumns(rows), cut });
+          errors.push(...e);
+        }),
+      );
+    } else {
+      result.set(s.ch, { kind: "buckets", columns: bucketColumns(s.buckets, request.step), samples });
+    }
+  }
+  await Promise.all(rawLoads);
+  return { step: request.step, channels: result, errors };
+}
+
+/** Raw samples of one channel in the range, following `next_cursor`, at most RAW_POINT_LIMIT of them. */
+async function loadRaw(user, token, ch, range, signal) {
+  const samples = [];
+  const errors = [];
+  let cursor;
+  for (;;) {
+    const limit = Math.min(RAW_PAGE_LIMIT, RAW_POINT_LIMIT - samples.length);
+    const params = { from: range.from, to: range.to, limit, ch, cursor };
+    const page = await getJson(`/v1/users/${user}/samples?${query(params)}`, token, signal);
+    errors.push(...(page.errors ?? []).map(describeError));
+    // The route filters by `ch`; filtering again costs nothing and keeps other channels off this chart.
+    for (const s of page.samples) if (s.ch === ch) samples.push(s);
+    if (!page.has_more || !page.next_cursor) return { samples, cut: false, errors };
+    if (samples.length >= RAW_POINT_LIMIT) return { samples, cut: true, errors };
+    cursor = page.next_cursor;
+  }
+}
+
+/**
+ * Channels that have stored samples in the range, from the first page of raw samples: for a viewer who opens
+ * history before any live sample named the channels.
+ */
+export async function discoverChannels(userId, token, range, signal) {
+  const params = { from: range.from, to: range.to, limit: RAW_PAGE_LIMIT };
+  const page = await getJson(
+    `/v1/users/${encodeURIComponent(userId)}/samples?${query(params)}`,
+    token,
+    signal,
+  );
+  return [...new Set(page.samples.map((s) => s.ch))].sort();
+}
+
+function describeError(e) {
+  return typeof e === "string" ? e : (e?.message ?? JSON.stringify(e));
+}

@@ -1,0 +1,360 @@
+// The live view: wires the form, the consumer connection, the charts and the time range together. Live frames
+// only mark the charts dirty; one requestAnimationFrame redraws them, however fast the frames come.
+import { ApiError } from "./api.js";
+import { ChannelBuffer } from "./channel-buffer.js";
+import { ChannelChart, duration } from "./channel-chart.js";
+import { LiveConnection } from "./connection.js";
+import { discoverChannels, loadHistory } from "./history.js";
+import { ageText, refusalText } from "./messages.js";
+import { liveRange, pan, rangeFromInputs, toInputValue, zoom } from "./view-range.js";
+
+const USER_KEY = "zander-live.user_id";
+const TOKEN_KEY = "zander-live.token";
+const USER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+const STATUS_EVERY_MS = 500;
+/** Key presses and drags settle for this long before history is fetched. */
+const HISTORY_DEBOUNCE_MS = 150;
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  form: $("connect-form"),
+  user: $("user-id"),
+  token: $("token"),
+  connect: $("connect"),
+  disconnect: $("disconnect"),
+  forget: $("forget"),
+  connection: $("connection"),
+  summary: $("stream-summary"),
+  socketUrl: $("socket-url"),
+  message: $("message"),
+  live: $("live"),
+  windowSelect: $("window"),
+  rangeForm: $("range-form"),
+  rangeFrom: $("range-from"),
+  rangeTo: $("range-to"),
+  rangeLabel: $("range-label"),
+  charts: $("charts"),
+};
+
+const state = {
+  session: null,
+  connection: null,
+  buffers: new Map(),
+  charts: new Map(),
+  view: { mode: "live", windowMs: Number(ui.windowSelect.value) },
+  history: null,
+  historyTimer: 0,
+  frameRequested: false,
+};
+
+// ---- session and connection ---------------------------------------------------------------------------------
+
+function connect(userId, token) {
+  disconnect();
+  clearMessage();
+  sessionStorage.setItem(USER_KEY, userId);
+  sessionStorage.setItem(TOKEN_KEY, token);
+  state.session = { userId, token };
+  for (const chart of state.charts.values()) chart.destroy();
+  state.charts.clear();
+  state.buffers.clear();
+  state.connection = new LiveConnection({
+    userId,
+    token,
+    sinceMs: Date.now() - state.view.windowMs,
+    onFrame,
+    onState: showConnection,
+  });
+  state.connection.start();
+  ui.disconnect.disabled = false;
+  if (state.view.mode === "history") scheduleHistory();
+}
+
+function disconnect() {
+  state.connection?.stop();
+  state.connection = null;
+  ui.disconnect.disabled = true;
+  showConnection({ kind: "idle" });
+}
+
+function showConnection(s) {
+  const text = {
+    idle: "Not connected.",
+    connecting: "Connecting…",
+    connected: "Connected: receiving live samples.",
+    reconnecting: `Reconnecting in ${ageText(s.inMs ?? 0)} (attempt ${s.attempt}): ${s.reason}.`,
+    stopped: "Stopped.",
+  }[s.kind];
+  ui.connection.textContent = text;
+  ui.connection.className = `state-${s.kind}`;
+  ui.socketUrl.textContent = s.url ? `Stream: ${s.url}` : ui.socketUrl.textContent;
+  if (s.kind === "connected") clearMessage();
+  if (s.kind === "stopped") {
+    ui.disconnect.disabled = true;
+    showMessage(s.reason === "expired" ? s.message : refusalFromText(s.message));
+  }
+}
+
+/** "401: token expired" from the connection becomes the sentence the viewer reads. */
+function refusalFromText(text) {
+  const match = /^(\d{3}): (.*)$/.exec(text ?? "");
+  return match ? refusalText(Number(match[1]), match[2], state.session?.userId) : text;
+}
+
+function onFrame(frame) {
+  const arrivedAt = Date.now();
+  for (const s of frame.samples) {
+    let buffer = state.buffers.get(s.ch);
+    if (!buffer) {
+      buffer = new ChannelBuffer(s.ch);
+      state.buffers.set(s.ch, buffer);
+      chartFor(s.ch);
+    }
+    buffer.add(s.t, s.v, frame.relay_id, frame.session_id, arrivedAt);
+  }
+  requestDraw();
+}
+
+// ---- drawing ------------------------------------------------------------------------------------------------
+
+function chartFor(ch) {
+  let chart = state.charts.get(ch);
+  if (!chart) {
+    chart = new ChannelChart(ch, ui.charts, { onSelectRange: (range) => showRange(range) });
+    // Keep the charts in channel-name order.
+    const names = [...state.charts.keys(), ch].sort();
+    const next = names[names.indexOf(ch) + 1];
+    if (next) ui.charts.insertBefore(chart.element, state.charts.get(next).element);
+    state.charts.set(ch, chart);
+    if (state.view.mode === "history") {
+      chart.showMessage(currentRange(), "Not in the loaded history: reload the range or go back to Live.");
+    }
+  }
+  return chart;
+}
+
+function requestDraw() {
+  if (state.frameRequested) return;
+  state.frameRequested = true;
+  requestAnimationFrame(draw);
+}
+
+function draw() {
+  state.frameRequested = false;
+  if (state.view.mode !== "live") return;
+  const range = liveRange(Date.now(), state.view.windowMs);
+  for (const [ch, chart] of state.charts) {
+    const buffer = state.buffers.get(ch);
+    if (buffer) chart.showLive(buffer, range);
+    else chart.showMessage(range, "No live samples on this channel since connecting.");
+  }
+}
+
+/** Status texts twice a second (not per frame: reading them must not cost the charts anything). */
+function updateStatus() {
+  const now = Date.now();
+  let total = 0;
+  const relays = new Map();
+  for (const [ch, buffer] of state.buffers) {
+    const rate = buffer.rate(now);
+    total += rate;
+    if (buffer.relayId) relays.set(buffer.relayId, buffer.sessionId);
+    const age = buffer.lastT === null ? "no sample yet" : `last sample ${ageText(now - buffer.lastT)} ago`;
+    state.charts
+      .get(ch)
+      ?.setStatus(
+        `${rate.toFixed(1)} samples/s · ${age} · relay ${buffer.relayId} · session ${buffer.sessionId}`,
+      );
+  }
+  if (!state.session) {
+    ui.summary.textContent = "No samples yet.";
+  } else if (state.buffers.size === 0) {
+    ui.summary.textContent = `No live samples for user “${state.session.userId}” yet: no relay has sent any since ${ageText(state.view.windowMs)} before connecting.`;
+  } else {
+    const relayText = [...relays].map(([r, s]) => `${r} (session ${s})`).join(", ");
+    ui.summary.textContent = `${state.buffers.size} channel${state.buffers.size === 1 ? "" : "s"} · ${total.toFixed(1)} samples/s · relay ${relayText}`;
+  }
+  if (state.view.mode === "live") requestDraw();
+}
+
+// ---- time range ---------------------------------------------------------------------------------------------
+
+function currentRange() {
+  return state.view.mode === "live" ? liveRange(Date.now(), state.view.windowMs) : state.view.range;
+}
+
+function goLive() {
+  state.history?.abort();
+  state.view = { mode: "live", windowMs: Number(ui.windowSelect.value) };
+  ui.live.setAttribute("aria-pressed", "true");
+  ui.rangeLabel.textContent = `Showing live: the last ${ageText(state.view.windowMs)}.`;
+  requestDraw();
+}
+
+function showRange(range) {
+  state.view = { mode: "history", range };
+  ui.live.setAttribute("aria-pressed", "false");
+  ui.rangeFrom.value = toInputValue(range.from);
+  ui.rangeTo.value = toInputValue(range.to);
+  ui.rangeLabel.textContent = `Showing ${new Date(range.from).toLocaleString()} – ${new Date(range.to).toLocaleString()} (${ageText(range.to - range.from)}): loading…`;
+  scheduleHistory();
+}
+
+function scheduleHistory() {
+  clearTimeout(state.historyTimer);
+  state.historyTimer = setTimeout(loadRange, HISTORY_DEBOUNCE_MS);
+}
+
+async function loadRange() {
+  if (state.view.mode !== "history") return;
+  if (!state.session) {
+    showMessage("Connect with a user id and consumer token first.");
+    return;
+  }
+  const { userId, token } = state.session;
+  const range = state.view.range;
+  state.history?.abort();
+  const abort = new AbortController();
+  state.history = abort;
+  try {
+    let channels = [...new Set([...state.buffers.keys(), ...state.charts.keys()])].sort();
+    if (channels.length === 0) channels = await discoverChannels(userId, token, range, abort.signal);
+    if (channels.length === 0) {
+      ui.rangeLabel.textContent = `${labelFor(range)}: no stored samples in this range.`;
+      return;
+    }
+    const loaded = await loadHistory(userId, token, channels, range, abort.signal);
+    if (state.view.range !== range) return;
+    for (const ch of channels) {
+      const chart = chartFor(ch);
+      const h = loaded.channels.get(ch);
+      if (!h) chart.showMessage(range, "No stored samples of this channel in this range.");
+      else if (h.kind === "raw") chart.showRaw(h.columns, range, h.cut);
+      else chart.showBuckets(h.columns, range, loaded.step, h.samples);
+    }
+    ui.rangeLabel.textContent = `${labelFor(range)}: buckets of ${duration(loaded.step)}, raw samples where few enough.`;
+    if (loaded.errors.length) showMessage(`Some stored data could not be read: ${loaded.errors.join("; ")}`);
+    else clearMessage();
+  } catch (err) {
+    if (abort.signal.aborted) return;
+    ui.rangeLabel.textContent = `${labelFor(range)}: not loaded.`;
+    if (err instanceof ApiError) {
+      showMessage(
+        [400, 401, 403, 503].includes(err.status) && err.code !== "invalid"
+          ? refusalText(err.status, err.message, userId)
+          : `History could not be loaded (${err.status}): ${err.message}`,
+      );
+    } else {
+      showMessage(`History could not be loaded: ${err.message}`);
+    }
+  }
+}
+
+function labelFor(range) {
+  return `Showing ${new Date(range.from).toLocaleString()} – ${new Date(range.to).toLocaleString()}`;
+}
+
+const actions = {
+  live: goLive,
+  earlier: () => showRange(pan(currentRange(), -0.5)),
+  later: () => showRange(pan(currentRange(), 0.5)),
+  zoomIn: () => showRange(zoom(currentRange(), 0.5)),
+  zoomOut: () => showRange(zoom(currentRange(), 2)),
+};
+
+// ---- messages -----------------------------------------------------------------------------------------------
+
+function showMessage(text) {
+  ui.message.textContent = text;
+  ui.message.hidden = false;
+}
+
+function clearMessage() {
+  ui.message.hidden = true;
+  ui.message.textContent = "";
+}
+
+// ---- events -------------------------------------------------------------------------------------------------
+
+ui.form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const userId = ui.user.value.trim();
+  const token = ui.token.value.trim();
+  if (!USER_ID.test(userId)) {
+    showMessage("User id: 1–64 characters of A–Z, a–z, 0–9, _ . -");
+    ui.user.focus();
+    return;
+  }
+  if (!token) {
+    showMessage("Paste a consumer token (npm run -s token -- --user <user id> --role consumer).");
+    ui.token.focus();
+    return;
+  }
+  connect(userId, token);
+});
+ui.disconnect.addEventListener("click", disconnect);
+ui.forget.addEventListener("click", () => {
+  disconnect();
+  sessionStorage.removeItem(TOKEN_KEY);
+  ui.token.value = "";
+  state.session = null;
+});
+ui.live.addEventListener("click", actions.live);
+$("earlier").addEventListener("click", actions.earlier);
+$("later").addEventListener("click", actions.later);
+$("zoom-in").addEventListener("click", actions.zoomIn);
+$("zoom-out").addEventListener("click", actions.zoomOut);
+ui.windowSelect.addEventListener("change", goLive);
+ui.rangeForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const parsed = rangeFromInputs(ui.rangeFrom.value, ui.rangeTo.value);
+  if (parsed.error) showMessage(parsed.error);
+  else showRange(parsed.range);
+});
+$("last-hour").addEventListener("click", () => showRange(liveRange(Date.now(), 3_600_000)));
+$("last-day").addEventListener("click", () => showRange(liveRange(Date.now(), 86_400_000)));
+
+const KEYS = {
+  "+": "zoomIn",
+  "=": "zoomIn",
+  "-": "zoomOut",
+  _: "zoomOut",
+  ArrowLeft: "earlier",
+  ArrowRight: "later",
+  l: "live",
+  L: "live",
+};
+document.addEventListener("keydown", (event) => {
+  const target = event.target;
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (
+    target instanceof HTMLInputElement ||
+    target instanceof HTMLSelectElement ||
+    target instanceof HTMLTextAreaElement
+  )
+    return;
+  const action = KEYS[event.key];
+  if (!action) return;
+  event.preventDefault();
+  actions[action]();
+});
+
+let resizeRequested = false;
+window.addEventListener("resize", () => {
+  if (resizeRequested) return;
+  resizeRequested = true;
+  requestAnimationFrame(() => {
+    resizeRequested = false;
+    for (const chart of state.charts.values()) chart.resize();
+  });
+});
+
+setInterval(updateStatus, STATUS_EVERY_MS);
+goLive();
+const savedUser = sessionStorage.getItem(USER_KEY);
+const savedToken = sessionStorage.getItem(TOKEN_KEY);
+if (savedUser) ui.user.value = savedUser;
+if (savedUser && savedToken) {
+  ui.token.value = savedToken;
+  connect(savedUser, savedToken);
+}

@@ -1,0 +1,228 @@
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mintToken } from "../../tools/lib/token.ts";
+import { startWranglerDev, type WranglerDev } from "../../tools/lib/wrangler-dev.ts";
+import { launchChromium, OUTPUT_DIR, openPage, type WatchedPage } from "./support/browser";
+import { FrameClient } from "./support/frame-client";
+
+// The live view (GET /live) in a real browser against `npm start`: it loads clean, draws a relay's sample
+// live, loads stored history for a range, says why a token is refused, and works from the keyboard.
+const PORT = 18701;
+const SECRET = "e2e-live-page-secret-0123456789abcdef";
+const USER = "alice";
+
+describe("the live view in Chromium", () => {
+  let dev: WranglerDev;
+  let browser: Browser;
+  let consumerToken: string;
+  let relayToken: string;
+  let opened: WatchedPage | undefined;
+
+  beforeAll(async () => {
+    [dev, browser] = await Promise.all([
+      startWranglerDev({ port: PORT, vars: { AUTH_SECRET: SECRET, FLUSH_INTERVAL_MS: "200" } }),
+      launchChromium(),
+    ]);
+    consumerToken = await mintToken({ secret: SECRET, userId: USER, role: "consumer" });
+    relayToken = await mintToken({ secret: SECRET, userId: USER, role: "relay" });
+  });
+  afterAll(async () => {
+    await opened?.close();
+    await browser?.close();
+    await dev?.stop();
+  });
+
+  /** Opens /live and connects as `user` with `token`, typing into the form and pressing Enter. */
+  async function connectPage(token: string, user = USER, viewport?: { width: number; height: number }) {
+    await opened?.close();
+    opened = await openPage(browser, viewport);
+    const { page } = opened;
+    await page.goto(`${dev.url}/live`);
+    await page.getByLabel("User id").fill(user);
+    await page.getByLabel("Consumer token").fill(token);
+    await page.getByLabel("Consumer token").press("Enter");
+    return opened;
+  }
+
+  /** POSTs one samples frame as the relay; returns the server's answer frame. */
+  async function post(seq: number, samples: { t: number; ch: string; v: number }[], relayId = "r-hist") {
+    const res = await fetch(`${dev.url}/v1/users/${USER}/samples`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${relayToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ type: "samples", relay_id: relayId, session_id: "s-hist", seq, samples }),
+    });
+    return res.json();
+  }
+
+  it("serves the page and its files through the Worker, whose routes still answer", async () => {
+    const page = await fetch(`${dev.url}/live`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/text\/html/);
+    expect(page.headers.get("content-security-policy")).toContain("connect-src 'self'");
+    expect(await page.text()).toContain("<title>Zander Edge · Live view</title>");
+    const script = await fetch(`${dev.url}/live/uPlot.iife.min.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toMatch(/javascript/);
+    const missing = await fetch(`${dev.url}/live/nothing.js`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ type: "error", code: "not_found" });
+    expect(await (await fetch(`${dev.url}/health`)).json()).toEqual({ status: "ok" });
+    // The raw asset paths are not a second way in: only /live and /live/<file> serve files.
+    expect((await fetch(`${dev.url}/live.html`)).status).toBe(404);
+  });
+
+  it("connects, draws a relay's live sample within a second, and never shows the token", async () => {
+    const { page, errors } = await connectPage(consumerToken);
+    await expect.poll(() => page.locator("#connection").textContent()).toContain("Connected");
+    expect(await page.locator("#socket-url").textContent()).toContain("token=hidden");
+
+    const relay = await FrameClient.connect(
+      `${dev.url.replace("http", "ws")}/v1/relay?user_id=${USER}&token=${relayToken}`,
+    );
+    const frames = (seq: number, t: number, v: number) => ({
+      type: "samples",
+      relay_id: "phone-1",
+      session_id: "walk-1",
+      seq,
+      samples: [
+        { t, ch: "hr", v },
+        { t, ch: "temp", v: 36.6 },
+      ],
+    });
+    // A few samples first, so that the chart is on the page; then time one sample from send to screen.
+    for (let seq = 1; seq <= 20; seq++) {
+      expect(await relay.request(frames(seq, Date.now() - (20 - seq) * 100, 70 + (seq % 5)))).toEqual({
+        type: "ack",
+        seq,
+      });
+    }
+    const hr = page.locator('section[data-channel="hr"]');
+    await expect.poll(() => hr.getAttribute("data-points")).toBe("20");
+    const sentAt = Date.now();
+    relay.send(frames(21, sentAt, 81.25));
+    await page.waitForFunction(
+      `document.querySelector('section[data-channel="hr"] .summary')?.textContent?.includes("newest 81.25")`,
+      undefined,
+      { polling: "raf", timeout: 5_000 },
+    );
+    const shownAfterMs = Date.now() - sentAt;
+    console.log(`live sample on screen ${shownAfterMs} ms after the relay sent it`);
+    expect(shownAfterMs).toBeLessThan(1_000);
+    await relay.request({ type: "ping" });
+
+    await expect
+      .poll(() => hr.locator(".channel-status").textContent())
+      .toMatch(/samples\/s · last sample [\d.]+ s ago · relay phone-1 · session walk-1/);
+    await expect.poll(() => page.locator("#stream-summary").textContent()).toContain("2 channels");
+    const text = await page.locator("body").innerText();
+    expect(text).not.toContain(consumerToken);
+    expect(page.url()).toBe(`${dev.url}/live`);
+    expect(await page.evaluate('sessionStorage.getItem("zander-live.token")')).toBe(consumerToken);
+    expect(await page.evaluate("localStorage.length")).toBe(0);
+    await page.screenshot({ path: join(OUTPUT_DIR, "live-page.png") });
+    expect(statSync(join(OUTPUT_DIR, "live-page.png")).size).toBeGreaterThan(10_000);
+    expect(errors).toEqual([]);
+    await relay.close();
+  });
+
+  it("loads stored history for a range, raw when zoomed in, buckets when zoomed out, from the keyboard", async () => {
+    // One minute at 50 Hz two hours ago, POSTed by a relay, then visible through the read API (flushed to D1).
+    const start = Math.floor((Date.now() - 2 * 3_600_000) / 60_000) * 60_000;
+    for (let f = 0; f < 6; f++) {
+      const samples = Array.from({ length: 500 }, (_, i) => {
+        const t = start + (f * 500 + i) * 20;
+        return { t, ch: "hr", v: 60 + 10 * Math.sin(t / 2_000) };
+      });
+      expect(await post(f + 1, samples)).toEqual({ type: "ack", seq: f + 1 });
+    }
+    const stored = async () => {
+      const res = await fetch(
+        `${dev.url}/v1/users/${USER}/samples?from=${start}&to=${start + 60_000}&limit=5000`,
+        {
+          headers: { Authorization: `Bearer ${consumerToken}` },
+        },
+      );
+      return ((await res.json()) as { count: number }).count;
+    };
+    await expect.poll(stored, { timeout: 20_000 }).toBe(3000);
+
+    const { page, errors } = await connectPage(consumerToken);
+    await expect.poll(() => page.locator("#connection").textContent()).toContain("Connected");
+    const requests: URL[] = [];
+    page.on("request", (r) => {
+      const url = new URL(r.url());
+      if (url.pathname.endsWith("/series") || url.pathname.endsWith("/samples")) requests.push(url);
+    });
+    const local = (ms: number) =>
+      new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
+    await page.getByLabel("From", { exact: true }).fill(local(start));
+    await page.getByLabel("To", { exact: true }).fill(local(start + 60_000));
+    await page.getByLabel("To", { exact: true }).press("Enter");
+    const hr = page.locator('section[data-channel="hr"]');
+    await expect.poll(() => hr.getAttribute("data-mode"), { timeout: 15_000 }).toBe("raw");
+    expect(await hr.getAttribute("data-points")).toBe("3000");
+    await page.screenshot({ path: join(OUTPUT_DIR, "live-page-history-raw.png") });
+
+    // Keyboard: focus leaves the inputs, then "-" zooms out twice (4 minutes: 12,000 samples, buckets).
+    await page.locator("#zoom-out").focus();
+    await page.keyboard.press("-");
+    await page.keyboard.press("-");
+    await expect.poll(() => hr.getAttribute("data-mode"), { timeout: 15_000 }).toBe("buckets");
+    expect(await hr.locator(".summary").textContent()).toContain("over 3,000 samples");
+
+    // A whole day: one request, at most 2,000 buckets per chart.
+    await page.getByRole("button", { name: "Last 24 h" }).click();
+    await expect
+      .poll(() => page.locator("#range-label").textContent(), { timeout: 15_000 })
+      .toContain("buckets of 1 min");
+    for (const url of requests.filter((u) => u.pathname.endsWith("/series"))) {
+      const span = Number(url.searchParams.get("to")) - Number(url.searchParams.get("from"));
+      expect(span / Number(url.searchParams.get("step"))).toBeLessThanOrEqual(2_001);
+      expect(url.searchParams.getAll("ch")).toContain("hr");
+      expect(url.searchParams.has("token")).toBe(false);
+    }
+    await page.keyboard.press("l");
+    await expect.poll(() => page.locator("#live").getAttribute("aria-pressed")).toBe("true");
+    expect(errors).toEqual([]);
+  });
+
+  it("says why a token is refused: bad (401), another user's (403), expired", async () => {
+    let { page } = await connectPage("not-a-token");
+    await expect.poll(() => page.locator("#message").textContent()).toContain("Token refused (401)");
+    expect(await page.locator("#connection").textContent()).toBe("Stopped.");
+
+    const bobToken = await mintToken({ secret: SECRET, userId: "bob", role: "consumer" });
+    ({ page } = await connectPage(bobToken));
+    await expect
+      .poll(() => page.locator("#message").textContent())
+      .toContain("may not read user “alice” (403)");
+    expect(await page.locator("#message").textContent()).toContain("token is for another user");
+
+    const expired = await mintToken({ secret: SECRET, userId: USER, role: "consumer", ttlSeconds: -60 });
+    ({ page } = await connectPage(expired));
+    await expect.poll(() => page.locator("#message").textContent()).toContain("Token expired (401)");
+    expect(await page.locator("body").innerText()).not.toContain(expired);
+  });
+
+  it("fits a narrow window and is usable from the keyboard alone", async () => {
+    const { page, errors } = await connectPage(consumerToken, USER, { width: 360, height: 800 });
+    await expect.poll(() => page.locator("#connection").textContent()).toContain("Connected");
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(360);
+    // Tab order: user id, token, then the buttons; Enter in the form connects (above), keys move the range.
+    await page.getByLabel("User id").focus();
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate("document.activeElement?.id")).toBe("token");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate("document.activeElement?.id")).toBe("connect");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("ArrowLeft");
+    await expect.poll(() => page.locator("#live").getAttribute("aria-pressed")).toBe("false");
+    await expect.poll(() => page.locator("#range-label").textContent()).toMatch(/^Showing /);
+    await page.keyboard.press("L");
+    await expect.poll(() => page.locator("#live").getAttribute("aria-pressed")).toBe("true");
+    await page.screenshot({ path: join(OUTPUT_DIR, "live-page-narrow.png"), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+});
