@@ -28,9 +28,13 @@ export class ChannelBuffer {
     return this.v.length ? this.v[this.v.length - 1] : null;
   }
 
-  /** Adds one sample; a late one (older than the newest) is inserted in place. */
+  /**
+   * Adds one sample; a late one (older than the newest) is inserted in place. The same (t, v) next to itself is
+   * dropped: the stored samples loaded at start and the socket's backlog overlap.
+   */
   add(t, v, relayId, sessionId, arrivedAt) {
     const n = this.t.length;
+    if (n > 0 && t === this.t[n - 1] && v === this.v[n - 1]) return;
     if (n === 0 || t >= this.t[n - 1]) {
       this.t.push(t);
       this.v.push(v);
@@ -38,10 +42,11 @@ export class ChannelBuffer {
       this.sessionId = sessionId;
     } else {
       const i = upperBound(this.t, t);
+      if (i > 0 && this.t[i - 1] === t && this.v[i - 1] === v) return;
       this.t.splice(i, 0, t);
       this.v.splice(i, 0, v);
     }
-    this.lastArrival = arrivedAt;
+    this.lastArrival = Math.max(this.lastArrival, arrivedAt);
     // Trim in batches: one splice per 10% over the cap, not one per sample.
     if (this.t.length > MAX_LIVE_POINTS * 1.1) {
       const drop = this.t.length - MAX_LIVE_POINTS;

@@ -61,6 +61,28 @@ async function loadRaw(user, token, ch, range, signal) {
   }
 }
 
+/** Stored samples the live charts start with, at most this many (the socket adds the rest). */
+export const RECENT_CAP = 20_000;
+
+/**
+ * The stored samples of the live window, oldest first, at most RECENT_CAP: the socket's backlog holds only what
+ * the user's object has not yet written to D1, so without these a fresh live chart would start nearly empty.
+ */
+export async function loadRecent(userId, token, range, signal) {
+  const user = encodeURIComponent(userId);
+  const samples = [];
+  let cursor;
+  while (samples.length < RECENT_CAP) {
+    const limit = Math.min(RAW_PAGE_LIMIT, RECENT_CAP - samples.length);
+    const params = { from: range.from, to: range.to, limit, cursor };
+    const page = await getJson(`/v1/users/${user}/samples?${query(params)}`, token, signal);
+    samples.push(...page.samples);
+    if (!page.has_more || !page.next_cursor) break;
+    cursor = page.next_cursor;
+  }
+  return samples;
+}
+
 /**
  * Channels that have stored samples in the range, from the first page of raw samples: for a viewer who opens
  * history before any live sample named the channels.

@@ -4,7 +4,7 @@ import { ApiError } from "./api.js";
 import { ChannelBuffer } from "./channel-buffer.js";
 import { ChannelChart, duration } from "./channel-chart.js";
 import { LiveConnection } from "./connection.js";
-import { discoverChannels, loadHistory } from "./history.js";
+import { discoverChannels, loadHistory, loadRecent } from "./history.js";
 import { ageText, refusalText } from "./messages.js";
 import { liveRange, pan, rangeFromInputs, toInputValue, zoom } from "./view-range.js";
 
@@ -66,8 +66,21 @@ function connect(userId, token) {
     onState: showConnection,
   });
   state.connection.start();
+  backfill(state.connection, userId, token);
   ui.disconnect.disabled = false;
   if (state.view.mode === "history") scheduleHistory();
+}
+
+/** Starts the live charts with the stored samples of the live window (the socket adds newer ones). */
+async function backfill(connection, userId, token) {
+  try {
+    const samples = await loadRecent(userId, token, liveRange(Date.now(), state.view.windowMs));
+    if (state.connection !== connection) return;
+    for (const s of samples) addSample(s, s.relay_id, s.session_id, 0);
+    requestDraw();
+  } catch {
+    // A refused token is reported by the connection; live samples still arrive without the backfill.
+  }
 }
 
 function disconnect() {
@@ -103,16 +116,18 @@ function refusalFromText(text) {
 
 function onFrame(frame) {
   const arrivedAt = Date.now();
-  for (const s of frame.samples) {
-    let buffer = state.buffers.get(s.ch);
-    if (!buffer) {
-      buffer = new ChannelBuffer(s.ch);
-      state.buffers.set(s.ch, buffer);
-      chartFor(s.ch);
-    }
-    buffer.add(s.t, s.v, frame.relay_id, frame.session_id, arrivedAt);
-  }
+  for (const s of frame.samples) addSample(s, frame.relay_id, frame.session_id, arrivedAt);
   requestDraw();
+}
+
+function addSample(s, relayId, sessionId, arrivedAt) {
+  let buffer = state.buffers.get(s.ch);
+  if (!buffer) {
+    buffer = new ChannelBuffer(s.ch);
+    state.buffers.set(s.ch, buffer);
+    chartFor(s.ch);
+  }
+  buffer.add(s.t, s.v, relayId, sessionId, arrivedAt);
 }
 
 // ---- drawing ------------------------------------------------------------------------------------------------
@@ -169,7 +184,7 @@ function updateStatus() {
   if (!state.session) {
     ui.summary.textContent = "No samples yet.";
   } else if (state.buffers.size === 0) {
-    ui.summary.textContent = `No live samples for user “${state.session.userId}” yet: no relay has sent any since ${ageText(state.view.windowMs)} before connecting.`;
+    ui.summary.textContent = `No live samples for user “${state.session.userId}” yet: none stored in the last ${duration(state.view.windowMs)} and no relay streaming now.`;
   } else {
     const relayText = [...relays].map(([r, s]) => `${r} (session ${s})`).join(", ");
     ui.summary.textContent = `${state.buffers.size} channel${state.buffers.size === 1 ? "" : "s"} · ${total.toFixed(1)} samples/s · relay ${relayText}`;
@@ -187,7 +202,7 @@ function goLive() {
   state.history?.abort();
   state.view = { mode: "live", windowMs: Number(ui.windowSelect.value) };
   ui.live.setAttribute("aria-pressed", "true");
-  ui.rangeLabel.textContent = `Showing live: the last ${ageText(state.view.windowMs)}.`;
+  ui.rangeLabel.textContent = `Showing live: the last ${duration(state.view.windowMs)}.`;
   requestDraw();
 }
 

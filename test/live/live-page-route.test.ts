@@ -1,10 +1,10 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import vendoredCss from "../../public/live/uPlot.min.css?raw";
-import vendoredJs from "../../public/live/uPlot.iife.min.js?raw";
-import packageJson from "../../package.json";
-import packageCss from "../../node_modules/uplot/dist/uPlot.min.css?raw";
 import packageJs from "../../node_modules/uplot/dist/uPlot.iife.min.js?raw";
+import packageCss from "../../node_modules/uplot/dist/uPlot.min.css?raw";
+import packageJson from "../../package.json";
+import vendoredJs from "../../public/live/uPlot.iife.min.js?raw";
+import vendoredCss from "../../public/live/uPlot.min.css?raw";
 
 describe("GET /live", () => {
   it("serves the page with headers that keep it on this origin", async () => {
