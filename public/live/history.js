@@ -63,6 +63,8 @@ async function loadRaw(user, token, ch, range, signal) {
 
 /** Stored samples the live charts start with, at most this many (the socket adds the rest). */
 export const RECENT_CAP = 20_000;
+/** Samples per request for them: the most the samples route returns at once. */
+const RECENT_PAGE_LIMIT = 10_000;
 
 /**
  * The stored samples of the live window, oldest first, at most RECENT_CAP: the socket's backlog holds only what
@@ -73,7 +75,7 @@ export async function loadRecent(userId, token, range, signal) {
   const samples = [];
   let cursor;
   while (samples.length < RECENT_CAP) {
-    const limit = Math.min(RAW_PAGE_LIMIT, RECENT_CAP - samples.length);
+    const limit = Math.min(RECENT_PAGE_LIMIT, RECENT_CAP - samples.length);
     const params = { from: range.from, to: range.to, limit, cursor };
     const page = await getJson(`/v1/users/${user}/samples?${query(params)}`, token, signal);
     samples.push(...page.samples);

@@ -41,7 +41,7 @@ const state = {
   connection: null,
   buffers: new Map(),
   charts: new Map(),
-  view: { mode: "live", windowMs: Number(ui.windowSelect.value) },
+  view: { mode: "live" },
   history: null,
   historyTimer: 0,
   frameRequested: false,
@@ -61,7 +61,7 @@ function connect(userId, token) {
   state.connection = new LiveConnection({
     userId,
     token,
-    sinceMs: Date.now() - state.view.windowMs,
+    sinceMs: Date.now() - liveWindowMs(),
     onFrame,
     onState: showConnection,
   });
@@ -74,7 +74,7 @@ function connect(userId, token) {
 /** Starts the live charts with the stored samples of the live window (the socket adds newer ones). */
 async function backfill(connection, userId, token) {
   try {
-    const samples = await loadRecent(userId, token, liveRange(Date.now(), state.view.windowMs));
+    const samples = await loadRecent(userId, token, liveRange(Date.now(), liveWindowMs()));
     if (state.connection !== connection) return;
     for (const s of samples) addSample(s, s.relay_id, s.session_id, 0);
     requestDraw();
@@ -157,7 +157,7 @@ function requestDraw() {
 function draw() {
   state.frameRequested = false;
   if (state.view.mode !== "live") return;
-  const range = liveRange(Date.now(), state.view.windowMs);
+  const range = liveRange(Date.now(), liveWindowMs());
   for (const [ch, chart] of state.charts) {
     const buffer = state.buffers.get(ch);
     if (buffer) chart.showLive(buffer, range);
@@ -184,7 +184,7 @@ function updateStatus() {
   if (!state.session) {
     ui.summary.textContent = "No samples yet.";
   } else if (state.buffers.size === 0) {
-    ui.summary.textContent = `No live samples for user “${state.session.userId}” yet: none stored in the last ${duration(state.view.windowMs)} and no relay streaming now.`;
+    ui.summary.textContent = `No live samples for user “${state.session.userId}” yet: none stored in the last ${duration(liveWindowMs())} and no relay streaming now.`;
   } else {
     const relayText = [...relays].map(([r, s]) => `${r} (session ${s})`).join(", ");
     ui.summary.textContent = `${state.buffers.size} channel${state.buffers.size === 1 ? "" : "s"} · ${total.toFixed(1)} samples/s · relay ${relayText}`;
@@ -194,15 +194,20 @@ function updateStatus() {
 
 // ---- time range ---------------------------------------------------------------------------------------------
 
+/** The live window the viewer picked (1, 5 or 15 minutes). */
+function liveWindowMs() {
+  return Number(ui.windowSelect.value);
+}
+
 function currentRange() {
-  return state.view.mode === "live" ? liveRange(Date.now(), state.view.windowMs) : state.view.range;
+  return state.view.mode === "live" ? liveRange(Date.now(), liveWindowMs()) : state.view.range;
 }
 
 function goLive() {
   state.history?.abort();
-  state.view = { mode: "live", windowMs: Number(ui.windowSelect.value) };
+  state.view = { mode: "live" };
   ui.live.setAttribute("aria-pressed", "true");
-  ui.rangeLabel.textContent = `Showing live: the last ${duration(state.view.windowMs)}.`;
+  ui.rangeLabel.textContent = `Showing live: the last ${duration(liveWindowMs())}.`;
   requestDraw();
 }
 
@@ -319,7 +324,11 @@ $("earlier").addEventListener("click", actions.earlier);
 $("later").addEventListener("click", actions.later);
 $("zoom-in").addEventListener("click", actions.zoomIn);
 $("zoom-out").addEventListener("click", actions.zoomOut);
-ui.windowSelect.addEventListener("change", goLive);
+ui.windowSelect.addEventListener("change", () => {
+  goLive();
+  if (state.connection && state.session)
+    backfill(state.connection, state.session.userId, state.session.token);
+});
 ui.rangeForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const parsed = rangeFromInputs(ui.rangeFrom.value, ui.rangeTo.value);
