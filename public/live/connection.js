@@ -6,8 +6,11 @@ import { redactToken } from "./redact.js";
 
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
-/** A ping keeps idle sockets open through proxies; a missing pong means a dead connection. */
-const PING_EVERY_MS = 25_000;
+/**
+ * A ping keeps idle sockets open through proxies, and tells the server this viewer still reads (it closes a
+ * consumer that was sent megabytes without one, 1013); a missing pong means a dead connection.
+ */
+const PING_EVERY_MS = 10_000;
 const PONG_WITHIN_MS = 10_000;
 /** Frames remembered for dropping duplicates after a resume (relay_id + seq). */
 const SEEN_FRAMES = 20_000;

@@ -164,7 +164,8 @@ describe("the live view in Chromium", () => {
     expect(page.url()).toBe(`${dev.url}/live`);
     expect(await page.evaluate('sessionStorage.getItem("zander-live.token")')).toBe(consumerToken);
     expect(await page.evaluate("localStorage.length")).toBe(0);
-    await page.screenshot({ path: join(OUTPUT_DIR, "live-page.png") });
+    await page.evaluate("document.activeElement?.blur()");
+    await page.screenshot({ path: join(OUTPUT_DIR, "live-page.png"), fullPage: true });
     expect(statSync(join(OUTPUT_DIR, "live-page.png")).size).toBeGreaterThan(10_000);
     expect(errors).toEqual([]);
     await relay.close();
