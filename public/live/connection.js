@@ -76,7 +76,14 @@ export class LiveConnection {
       this.lastMessageAt = Date.now();
       const frame = parseFrame(event.data);
       if (frame?.type === "samples") this.#deliver(frame);
-      else if (frame?.type === "error") refusal = frame;
+      else if (frame?.type === "error" && frame.code === "unauthorized") {
+        // SPEC §3: at the token's exp the server sends this, then closes 1008; the frame is the sure sign (the
+        // close can arrive late, or as 1006 through a proxy).
+        this.#stopWith("expired", expiredText(frame.message));
+        this.#clearTimers();
+        this.socket = null;
+        socket.close(1000, "token expired");
+      } else if (frame?.type === "error") refusal = frame;
     };
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
@@ -90,8 +97,7 @@ export class LiveConnection {
   async #afterClose(event, opened, errorFrame) {
     // SPEC §3: at the token's exp the server sends an `unauthorized` error frame and closes 1008.
     if (event.code === 1008) {
-      const detail = errorFrame?.message ?? event.reason;
-      this.#stopWith("expired", `Token expired: the server closed the stream (${detail || "1008"}).`);
+      this.#stopWith("expired", expiredText(errorFrame?.message ?? event.reason));
       return;
     }
     if (event.code === 1013) {
@@ -167,6 +173,10 @@ export class LiveConnection {
     }
     this.timers = [];
   }
+}
+
+function expiredText(detail) {
+  return `Token expired: the server ended the stream (${detail || "close code 1008"}). Mint a new consumer token and connect again.`;
 }
 
 function parseFrame(data) {

@@ -242,6 +242,17 @@ describe("the live view in Chromium", () => {
     expect(await page.locator("body").innerText()).not.toContain(expired);
   });
 
+  it("stops with 'Token expired' when the server closes the stream at the token's exp (1008)", async () => {
+    const shortLived = await mintToken({ secret: SECRET, userId: USER, role: "consumer", ttlSeconds: 5 });
+    const { page, errors } = await connectPage(shortLived);
+    // The close frame's words, not the 401 of a refused handshake: the page was connected when it stopped.
+    await expect
+      .poll(() => page.locator("#message").textContent(), { timeout: 20_000 })
+      .toContain("Token expired: the server ended the stream");
+    expect(await page.locator("#connection").textContent()).toBe("Stopped.");
+    expect(errors).toEqual([]);
+  });
+
   it("fits a narrow window and is usable from the keyboard alone", async () => {
     const { page, errors } = await connectPage(consumerToken, USER, { width: 360, height: 800 });
     await expect.poll(() => page.locator("#connection").textContent(), WAIT).toContain("Connected");
