@@ -1,5 +1,6 @@
 import { getConfig } from "../config";
 import type { Env } from "../env";
+import { jittered } from "../util/jitter";
 import { type GaugeSnapshot, shardForUser } from "./delta";
 import { createIngestInstruments, type IngestInstruments, type UserGaugeSnapshot } from "./instruments";
 import { type BatchBody, Outbox } from "./outbox";
@@ -14,6 +15,23 @@ import { sendBatch } from "./shards";
  * crash stops counting within minutes.
  */
 export const GAUGE_REFRESH_MS = 60_000;
+
+/**
+ * Whether the unchanged snapshot must be re-sent before the aggregator expires it: while sockets are open or
+ * samples wait for D1. Open sessions alone do not count: an object whose relays left sends its snapshot once
+ * and wakes again for the session's expiry, not every GAUGE_REFRESH_MS (after a mass disconnect thousands of
+ * objects would otherwise refresh in waves).
+ */
+function keepsRefreshing(s: UserGaugeSnapshot): boolean {
+  return (
+    s.relayConnections +
+      s.consumerConnections +
+      s.bufferSize +
+      s.pendingWrites.samples +
+      s.pendingWrites.sessions >
+    0
+  );
+}
 
 /**
  * Metrics of one user Durable Object: the instruments it records into, and the hook that ships what was
@@ -43,8 +61,8 @@ export class ObjectMetrics {
   private readonly outbox: Outbox;
   private readonly buffer = new RecordingBuffer();
   private lastSnapshotJson = "";
-  private lastSnapshotAt = 0;
-  private lastSnapshotLive = false;
+  /** When the unchanged snapshot is sent again (null: not while nothing live remains). */
+  private refreshAt: number | null = null;
   private flushing: Promise<void> | null = null;
 
   constructor(env: Env, userId: string, snapshot: () => UserGaugeSnapshot, storage?: DurableObjectStorage) {
@@ -63,7 +81,7 @@ export class ObjectMetrics {
   /** When the next flush is needed: now if hasPending(), the gauge refresh time while the object is live, else null. */
   nextFlushDueAt(now = Date.now()): number | null {
     if (this.hasPending(now)) return now;
-    return this.lastSnapshotLive ? this.lastSnapshotAt + GAUGE_REFRESH_MS : null;
+    return this.refreshAt;
   }
 
   /** Ships recorded deltas and the gauge snapshot to the aggregator. Never throws; retries on the next call. */
@@ -91,8 +109,7 @@ export class ObjectMetrics {
       this.outbox.enqueue(shard, body, now);
       if (gauges) {
         this.lastSnapshotJson = snapshotJson;
-        this.lastSnapshotAt = now;
-        this.lastSnapshotLive = gauges.points.length > 0;
+        this.refreshAt = keepsRefreshing(snapshot) ? now + jittered(GAUGE_REFRESH_MS, -0.2) : null;
       }
     }
     await this.outbox.drain((shard, batch) => sendBatch(this.env, shard, batch));
@@ -100,7 +117,7 @@ export class ObjectMetrics {
 
   private snapshotDue(now: number, snapshotJson = JSON.stringify(this.snapshot())): boolean {
     if (snapshotJson !== this.lastSnapshotJson) return true;
-    return this.lastSnapshotLive && now - this.lastSnapshotAt >= GAUGE_REFRESH_MS;
+    return this.refreshAt !== null && now >= this.refreshAt;
   }
 
   /** The snapshot as gauge points; an object with nothing live sends no points, which removes its entry. */

@@ -10,4 +10,7 @@ export function isValidId(value: unknown): value is string {
 /** Times in query parameters (`since`, `from`, `to`): epoch milliseconds as digits. */
 export const EPOCH_MS_PATTERN = /^\d{1,16}$/;
 
-export const EPOCH_MS_RULE = "must be epoch milliseconds (a non-negative integer)";
+/** The latest time a sample may carry: JavaScript's largest Date, so every stored `t` is readable back. */
+export const MAX_EPOCH_MS = 8_640_000_000_000_000;
+
+export const EPOCH_MS_RULE = `must be epoch milliseconds (an integer from 0 to ${MAX_EPOCH_MS})`;

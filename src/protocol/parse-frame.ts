@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { type ClientFrame, type ErrorFrame, errorFrame, type Sample, type SamplesFrame } from "./frames";
-import { EPOCH_MS_RULE, ID_PATTERN, ID_RULE } from "./ids";
+import { EPOCH_MS_RULE, ID_PATTERN, ID_RULE, MAX_EPOCH_MS } from "./ids";
 
 export interface FrameLimits {
   maxFrameBytes: number;
@@ -22,6 +22,7 @@ export type ParseResult =
   /** `type`: the frame's type when it was recognised, else "unknown" (for the metrics' message_type). */
   | { ok: false; error: ErrorFrame; type: string };
 
+const NOT_UTF8 = "frame is not UTF-8 text";
 const FRAME_TYPES = "session_start, samples, session_end or ping";
 const POSITIVE_INT = "must be a positive integer";
 
@@ -63,7 +64,7 @@ export function parseClientFrame(message: string | ArrayBuffer, limits: FrameLim
   try {
     text = typeof message === "string" ? message : textDecoder.decode(message);
   } catch {
-    return fail("invalid", "frame is not UTF-8 text");
+    return fail("invalid", NOT_UTF8);
   }
   let raw: unknown;
   try {
@@ -83,6 +84,9 @@ export function parseClientFrame(message: string | ArrayBuffer, limits: FrameLim
   }
   // The seq of a samples frame, when readable, goes into its error frame so the relay can match it.
   const seq = type === "samples" && isPositiveInt(record.seq) ? record.seq : undefined;
+  // The runtime decodes a text message (and a request body) leniently, turning invalid UTF-8 into U+FFFD; no
+  // valid frame needs that character, so its presence means the relay sent bytes that were not UTF-8.
+  if (text.includes("\uFFFD")) return fail("invalid", NOT_UTF8, seq, type);
   const parsed = envelopes[type as FrameType].safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -139,7 +143,7 @@ function validateSamples(items: unknown[]): { samples: Sample[]; tMin: number; t
       return `samples[${i}]: must be an object {t, ch, v}`;
     }
     const { t, ch, v } = item;
-    if (typeof t !== "number" || !Number.isSafeInteger(t) || t < 0) {
+    if (typeof t !== "number" || !Number.isSafeInteger(t) || t < 0 || t > MAX_EPOCH_MS) {
       return `samples[${i}].t: ${EPOCH_MS_RULE}`;
     }
     if (typeof ch !== "string" || !ID_PATTERN.test(ch)) return `samples[${i}].ch: ${ID_RULE}`;

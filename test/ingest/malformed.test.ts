@@ -47,6 +47,14 @@ const corpus: [string, string, "invalid" | "too_large", string][] = [
     "invalid",
     "samples[1].t: must be epoch milliseconds",
   ],
+  [
+    "t beyond the readable range",
+    withSamples([{ ...sample, t: Number.MAX_SAFE_INTEGER }]),
+    "invalid",
+    "samples[0].t: must be epoch milliseconds",
+  ],
+  // What the runtime makes of invalid UTF-8 in a text message: U+FFFD replacement characters.
+  ["invalid UTF-8 in text", withField("note", "caf\uFFFD"), "invalid", "frame is not UTF-8 text"],
   ["bad ch", withSamples([{ ...sample, ch: "heart rate" }]), "invalid", "samples[0].ch: must be 1-64"],
   ["missing ch", withSamples([{ t: 1, v: 1 }]), "invalid", "samples[0].ch: must be 1-64"],
   // JSON.stringify turns NaN and Infinity into null; some clients send them as strings.

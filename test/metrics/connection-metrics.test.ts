@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import { GAUGE_REFRESH_MS } from "../../src/metrics/object-metrics";
 import { runFlush, userStub } from "../support/user-object";
 import { connect, samplesFrame } from "../support/ws-client";
 import { scrape, seriesValue } from "./support";
@@ -28,5 +29,10 @@ describe("connection metrics after a relay leaves", () => {
     const after = await scrape();
     expect(seriesValue(after, "ws_connections_total", 'role="relay",status="closed"')).toBe(closedBefore + 1);
     expect(seriesValue(after, "edge_relay_connections") ?? 0).toBe(0);
+
+    // Only an idle session is left: no gauge refresh every GAUGE_REFRESH_MS, the next wake-up is the session's
+    // expiry (SESSION_IDLE_MS after the relay left), whatever the metrics had scheduled before.
+    const next = await runInDurableObject(userStub(USER), (_o, state) => state.storage.getAlarm());
+    expect(next as number).toBeGreaterThan(Date.now() + GAUGE_REFRESH_MS);
   });
 });

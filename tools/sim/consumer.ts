@@ -2,6 +2,13 @@ import type { SimRelay } from "./relay.ts";
 import type { RunStats } from "./run-stats.ts";
 
 const RECONNECT_MS = 500;
+/**
+ * A consumer pings to show the server it still reads: the server closes (1013) a consumer that was sent more
+ * than 8 MiB since its last ping (docs/protocol.md, "Slow consumers"). The exact text is answered by the
+ * runtime without waking the user object.
+ */
+const PING_EVERY_MS = 1_000;
+const PING_TEXT = '{"type":"ping"}';
 
 /**
  * One simulated consumer of a user's live stream (SPEC §3): counts the samples fanned out to it and measures
@@ -44,14 +51,17 @@ export class SimConsumer {
     const socket = new WebSocket(this.url);
     this.socket = socket;
     let wasOpen = false;
+    let pinger: ReturnType<typeof setInterval> | undefined;
     socket.addEventListener("open", () => {
       wasOpen = true;
+      pinger = setInterval(() => socket.send(PING_TEXT), PING_EVERY_MS);
       this.opened?.();
       this.opened = null;
     });
     socket.addEventListener("message", (event) => this.onMessage(event.data));
     socket.addEventListener("error", () => {});
     socket.addEventListener("close", () => {
+      clearInterval(pinger);
       if (this.closing) return;
       if (wasOpen) this.stats.reconnects++;
       else this.stats.countError("connect");
@@ -69,7 +79,7 @@ export class SimConsumer {
       this.stats.countError("bad_server_frame");
       return;
     }
-    if (frame.type !== "samples" || !Array.isArray(frame.samples)) return;
+    if (frame.type !== "samples" || !Array.isArray(frame.samples)) return; // pongs among them
     this.stats.consumerFrames++;
     this.stats.consumerSamples += frame.samples.length;
     if (typeof frame.relay_id !== "string" || typeof frame.seq !== "number") return;

@@ -75,10 +75,6 @@ export class SessionStore {
     }
   }
 
-  get(id: string): Session | undefined {
-    return this.#sessions.get(id);
-  }
-
   /** Sessions not ended. */
   *open(): Generator<Session> {
     for (const session of this.#sessions.values()) if (session.endedAt === null) yield session;

@@ -1,3 +1,5 @@
+import type { ParsedSamples } from "../../protocol/parse-frame";
+
 /**
  * The user's durable sample buffer in the Durable Object's SQLite storage (SPEC §3, §4).
  *
@@ -53,13 +55,15 @@ export class SampleBuffer {
       relay_id    TEXT    NOT NULL,
       session_id  TEXT    NOT NULL,
       seq         INTEGER NOT NULL,
-      received_at INTEGER NOT NULL,
       n           INTEGER NOT NULL,
       flushed     INTEGER NOT NULL DEFAULT 0,
       t_min       INTEGER NOT NULL,
       t_max       INTEGER NOT NULL,
       samples     TEXT    NOT NULL
     )`);
+    // 0.1 kept an unused received_at column (NOT NULL): dropped so that appends need not fill it.
+    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('buffer')").toArray();
+    if (columns.some((c) => c.name === "received_at")) sql.exec("ALTER TABLE buffer DROP COLUMN received_at");
     const row = sql.exec<{ size: number }>("SELECT COALESCE(SUM(n - flushed), 0) AS size FROM buffer").one();
     this.#size = row.size;
   }
@@ -69,28 +73,19 @@ export class SampleBuffer {
     return this.#size;
   }
 
-  append(
-    relayId: string,
-    sessionId: string,
-    seq: number,
-    receivedAt: number,
-    count: number,
-    tMin: number,
-    tMax: number,
-    samplesJson: string,
-  ): void {
+  /** Stores a validated frame (in the commit transaction). */
+  append({ frame, samplesJson, tMin, tMax }: ParsedSamples): void {
     this.sql.exec(
-      "INSERT INTO buffer (relay_id, session_id, seq, received_at, n, t_min, t_max, samples) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      relayId,
-      sessionId,
-      seq,
-      receivedAt,
-      count,
+      "INSERT INTO buffer (relay_id, session_id, seq, n, t_min, t_max, samples) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      frame.relay_id,
+      frame.session_id,
+      frame.seq,
+      frame.samples.length,
       tMin,
       tMax,
       samplesJson,
     );
-    this.#size += count;
+    this.#size += frame.samples.length;
   }
 
   /**

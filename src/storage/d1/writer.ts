@@ -1,5 +1,5 @@
-import type { FlushPiece } from "./sample-buffer";
-import type { SessionRowForD1 } from "./sessions";
+import type { FlushPiece } from "../object/sample-buffer";
+import type { SessionRowForD1 } from "../object/sessions";
 
 /**
  * Writes one flush batch to D1 in a single `DB.batch()` (one implicit transaction: all or nothing).
@@ -38,18 +38,15 @@ ON CONFLICT (user_id, session_id) DO UPDATE SET
   ended_at = excluded.ended_at,
   sample_count = MAX(sessions.sample_count, excluded.sample_count)`;
 
-export interface FlushWrite {
-  samples: number;
-  sessions: number;
-  statements: number;
-}
+/** Rows written per table. */
+export type FlushedRows = { samples: number; sessions: number };
 
 export async function writeFlushBatch(
   db: D1Database,
   userId: string,
   pieces: FlushPiece[],
   sessions: SessionRowForD1[],
-): Promise<FlushWrite> {
+): Promise<FlushedRows> {
   const statements: D1PreparedStatement[] = [];
   for (const chunk of packJsonArrays(pieces.flatMap(pieceEntries))) {
     statements.push(db.prepare(INSERT_SAMPLES).bind(userId, chunk));
@@ -60,7 +57,7 @@ export async function writeFlushBatch(
   }
   if (statements.length > 0) await db.batch(statements);
   const samples = pieces.reduce((sum, p) => sum + p.count, 0);
-  return { samples, sessions: sessions.length, statements: statements.length };
+  return { samples, sessions: sessions.length };
 }
 
 /** The JSON elements of one piece; a piece too large for one parameter is split, each part with its offset. */

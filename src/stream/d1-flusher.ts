@@ -1,0 +1,70 @@
+import type { Config } from "../config";
+import { writeFlushBatch } from "../storage/d1/writer";
+import type { ObjectStores } from "../storage/object/stores";
+import type { StreamMetrics } from "./stream-metrics";
+
+/** Longest wait between D1 flush retries (the backoff doubles from FLUSH_INTERVAL_MS up to this). */
+const MAX_FLUSH_BACKOFF_MS = 60_000;
+/** D1 flush batches per alarm run; more waiting samples re-arm the alarm at once (D1: 1,000 queries per invocation). */
+const MAX_FLUSH_BATCHES_PER_ALARM = 8;
+
+/**
+ * Moves the buffer to D1, oldest first, FLUSH_BATCH_SIZE samples per batch (SPEC §4). Samples leave the buffer
+ * only after D1 committed their batch; a failure keeps them and backs off, the streak surviving evictions.
+ */
+export class D1Flusher {
+  constructor(
+    private readonly db: D1Database,
+    private readonly config: Config,
+    private readonly storage: DurableObjectStorage,
+    private readonly stores: () => ObjectStores,
+    private readonly metrics: StreamMetrics,
+  ) {}
+
+  /** Samples or session changes wait for D1. */
+  get hasWork(): boolean {
+    const { buffer, sessions } = this.stores();
+    return buffer.size > 0 || sessions.hasUnsynced;
+  }
+
+  async flush(userId: string): Promise<void> {
+    for (let batch = 0; batch < MAX_FLUSH_BATCHES_PER_ALARM && this.hasWork; batch++) {
+      const { buffer, sessions, meta } = this.stores();
+      const selection = buffer.selectForFlush(this.config.flushBatchSize);
+      const flushing = new Map<string, number>();
+      for (const piece of selection.pieces) {
+        const id = piece.frame.sessionId;
+        flushing.set(id, (flushing.get(id) ?? 0) + piece.count);
+      }
+      const sessionRows = sessions.rowsForD1(flushing);
+      const startedAt = Date.now();
+      let rows: Awaited<ReturnType<typeof writeFlushBatch>>;
+      try {
+        rows = await writeFlushBatch(this.db, userId, selection.pieces, sessionRows);
+      } catch (err) {
+        meta.flushFailures += 1;
+        console.error(
+          `D1 flush failed (attempt ${meta.flushFailures}); samples stay buffered: ${String(err)}`,
+        );
+        return;
+      }
+      this.storage.transactionSync(() => {
+        buffer.release(selection);
+        sessions.synced(sessionRows);
+        if (meta.flushFailures > 0) meta.flushFailures = 0;
+      });
+      this.metrics.flushed(rows, (Date.now() - startedAt) / 1000);
+    }
+  }
+
+  /**
+   * Delay before the next flush with `waiting` samples: none once a full batch waits, else the flush interval;
+   * after failures the interval doubles per consecutive failure, capped.
+   */
+  delayMs(waiting = this.stores().buffer.size): number {
+    const interval = this.config.flushIntervalMs;
+    const failures = this.stores().meta.flushFailures;
+    if (failures === 0) return waiting >= this.config.flushBatchSize ? 0 : interval;
+    return Math.min(interval * 2 ** failures, Math.max(MAX_FLUSH_BACKOFF_MS, interval));
+  }
+}
