@@ -111,7 +111,7 @@ export class ChannelChart {
       series,
       bands: kind === "band" ? [{ series: [3, 2], fill: BAND }] : [],
       scales: { x: { time: true, range: () => [this.range.from, this.range.to] } },
-      axes: [{ stroke: "#1f1f1f" }, { stroke: "#1f1f1f", size: 60 }],
+      axes: [{ stroke: "#1f1f1f" }, { stroke: "#1f1f1f", size: valueAxisWidth }],
       cursor: { drag: { x: true, y: false, setScale: false }, bind: { dblclick: () => null } },
       hooks: {
         setSelect: [
@@ -127,6 +127,12 @@ export class ChannelChart {
       },
     };
   }
+}
+
+/** Room for the longest value label (a counter in the millions needs more than a heart rate). */
+function valueAxisWidth(_u, values) {
+  const longest = (values ?? []).reduce((m, v) => Math.max(m, v ? String(v).length : 0), 0);
+  return Math.max(50, longest * 8 + 18);
 }
 
 function count(n) {
