@@ -28,11 +28,24 @@ export class ChannelChart {
     this.summary.className = "summary";
     this.element.append(heading, this.status, this.area, this.summary);
     parent.append(this.element);
+    // Live redraws skip charts scrolled out of view; one that scrolls in asks for a redraw.
+    this.visible = true;
+    this.onVisible = null;
+    this.observer = new IntersectionObserver(([entry]) => {
+      this.visible = entry.isIntersecting;
+      if (this.visible) this.onVisible?.();
+    });
+    this.observer.observe(this.element);
   }
 
   /** Live samples (the channel's buffer columns, drawn without copying). */
   showLive(buffer, range) {
     this.#draw("line", [buffer.t, buffer.v], range);
+    this.describeLive(buffer);
+  }
+
+  /** The text of a live chart without drawing it (for a chart out of view). */
+  describeLive(buffer) {
     this.#describe("live", buffer.size, `Live: ${count(buffer.size)} samples kept${newest(buffer.lastV)}.`);
   }
 
@@ -69,6 +82,7 @@ export class ChannelChart {
   }
 
   destroy() {
+    this.observer.disconnect();
     this.plot?.destroy();
     this.element.remove();
   }

@@ -45,6 +45,8 @@ const state = {
   history: null,
   historyTimer: 0,
   frameRequested: false,
+  lastDrawAt: 0,
+  lastDrawMs: 0,
 };
 
 // ---- session and connection ---------------------------------------------------------------------------------
@@ -136,6 +138,7 @@ function chartFor(ch) {
   let chart = state.charts.get(ch);
   if (!chart) {
     chart = new ChannelChart(ch, ui.charts, { onSelectRange: (range) => showRange(range) });
+    chart.onVisible = requestDraw;
     // Keep the charts in channel-name order.
     const names = [...state.charts.keys(), ch].sort();
     const next = names[names.indexOf(ch) + 1];
@@ -148,21 +151,31 @@ function chartFor(ch) {
   return chart;
 }
 
+/**
+ * One live redraw per animation frame at most, and never more than a third of the main thread: after a redraw
+ * that took d ms the next waits at least 2d, so many channels of dense data slow the redraws, not the tab.
+ */
 function requestDraw() {
   if (state.frameRequested) return;
   state.frameRequested = true;
-  requestAnimationFrame(draw);
+  const wait = Math.max(0, state.lastDrawAt + 3 * state.lastDrawMs - performance.now());
+  if (wait === 0) requestAnimationFrame(draw);
+  else setTimeout(() => requestAnimationFrame(draw), wait);
 }
 
 function draw() {
   state.frameRequested = false;
   if (state.view.mode !== "live") return;
+  const started = performance.now();
   const range = liveRange(Date.now(), liveWindowMs());
   for (const [ch, chart] of state.charts) {
     const buffer = state.buffers.get(ch);
-    if (buffer) chart.showLive(buffer, range);
-    else chart.showMessage(range, "No live samples on this channel since connecting.");
+    if (!buffer) chart.showMessage(range, "No live samples on this channel since connecting.");
+    else if (chart.visible) chart.showLive(buffer, range);
+    else chart.describeLive(buffer);
   }
+  state.lastDrawAt = started;
+  state.lastDrawMs = performance.now() - started;
 }
 
 /** Status texts twice a second (not per frame: reading them must not cost the charts anything). */

@@ -243,8 +243,9 @@ describe("the live view in Chromium", () => {
   });
 
   it("stops with 'Token expired' when the server closes the stream at the token's exp (1008)", async () => {
-    const shortLived = await mintToken({ secret: SECRET, userId: USER, role: "consumer", ttlSeconds: 5 });
+    const shortLived = await mintToken({ secret: SECRET, userId: USER, role: "consumer", ttlSeconds: 8 });
     const { page, errors } = await connectPage(shortLived);
+    await expect.poll(() => page.locator("#connection").textContent(), WAIT).toContain("Connected");
     // The close frame's words, not the 401 of a refused handshake: the page was connected when it stopped.
     await expect
       .poll(() => page.locator("#message").textContent(), { timeout: 20_000 })
