@@ -196,7 +196,12 @@ describe("the live view in Chromium", () => {
     await page.getByLabel("To", { exact: true }).fill(local(start + 60_000));
     await page.getByLabel("To", { exact: true }).press("Enter");
     const hr = page.locator('section[data-channel="hr"]');
-    await expect.poll(() => hr.getAttribute("data-mode"), { timeout: 15_000 }).toBe("raw");
+    // The chart's mode, and the page's message when the load failed: a failure then says why.
+    const modeAndMessage = () =>
+      page.evaluate(
+        `(document.querySelector('section[data-channel="hr"]')?.dataset.mode ?? "no chart") + " " + document.getElementById("message").textContent`,
+      );
+    await expect.poll(modeAndMessage, { timeout: 15_000 }).toBe("raw ");
     expect(await hr.getAttribute("data-points")).toBe("3000");
     await page.screenshot({ path: join(OUTPUT_DIR, "live-page-history-raw.png") });
 
