@@ -229,7 +229,7 @@ describe("the live view in Chromium", () => {
     expect(errors).toEqual([]);
   });
 
-  it("says why a token is refused: bad (401), another user's (403), expired", async () => {
+  it("says why a token is refused (bad 401, another user's 403, expired) and when a user has no data", async () => {
     let { page } = await connectPage("not-a-token");
     await expect.poll(() => page.locator("#message").textContent(), WAIT).toContain("Token refused (401)");
     expect(await page.locator("#connection").textContent()).toBe("Stopped.");
@@ -245,6 +245,13 @@ describe("the live view in Chromium", () => {
     ({ page } = await connectPage(expired));
     await expect.poll(() => page.locator("#message").textContent(), WAIT).toContain("Token expired (401)");
     expect(await page.locator("body").innerText()).not.toContain(expired);
+
+    // A user nobody has streamed for: a good token, connected, and a page that says there is nothing yet.
+    ({ page } = await connectPage(bobToken, "bob"));
+    await expect.poll(() => page.locator("#connection").textContent(), WAIT).toContain("Connected");
+    await expect
+      .poll(() => page.locator("#stream-summary").textContent(), WAIT)
+      .toBe("No live samples for user “bob” yet: none stored in the last 1 min and no relay streaming now.");
   });
 
   it("stops with 'Token expired' when the server closes the stream at the token's exp (1008)", async () => {
