@@ -12,6 +12,9 @@ export default defineConfig({
           TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url))),
           AUTH_SECRET: "test-auth-secret-0123456789abcdef",
           METRICS_TOKEN: "test-metrics-token",
+          // The smallest buffer valid with the default 10,000-sample frames (twice that), so that the
+          // backpressure tests fill it with a few frames.
+          BUFFER_CAPACITY: "20000",
         },
       },
     })),
@@ -20,5 +23,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts", "src/**/*.test.ts", "durable-objects/**/*.test.ts"],
     exclude: ["test/e2e/**", "node_modules/**"],
     setupFiles: ["./test/apply-migrations.ts"],
+    // A bound, not a wait: tests that flush tens of thousands of samples take seconds on a busy 2-core machine.
+    testTimeout: 30_000,
   },
 });

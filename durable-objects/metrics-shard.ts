@@ -1,20 +1,21 @@
 import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../src/config";
 import type { Env } from "../src/env";
-import type { ApplyResult, DeltaBatch, ShardState } from "../src/metrics/delta";
-import { mergeShardStates } from "../src/metrics/merge";
-import { pushRemoteWrite } from "../src/metrics/remote-write";
-import { toPromSamples } from "../src/metrics/render";
-import { rosterLimit, ShardStore } from "../src/metrics/shard-store";
-import { shardStub } from "../src/metrics/shards";
+import { rosterLimit, ShardStore } from "../src/metrics/aggregate/shard-store";
+import { shardStub } from "../src/metrics/aggregate/shard-stub";
+import { mergeShardStates } from "../src/metrics/expose/merge";
+import { pushOtlp } from "../src/metrics/expose/otlp-push";
+import { pushRemoteWrite } from "../src/metrics/expose/remote-write";
+import { toPromSamples } from "../src/metrics/expose/render";
+import type { ApplyResult, DeltaBatch, ShardState } from "../src/metrics/wire";
 
 /**
  * One of METRICS_SHARDS aggregators: applies delta batches exactly once into persisted cumulative state
- * (src/metrics/shard-store.ts) and answers that state for scrapes, which merge all shards.
+ * (src/metrics/aggregate/shard-store.ts) and answers that state for scrapes, which merge all shards.
  *
- * Shard 0 is also the single remote-write writer: one object, one alarm at a time, so the timestamps it pushes
- * only ever increase (a receiver rejects out-of-order samples). The cron (src/index.ts) ticks every shard once a
- * minute: housekeeping, and it re-arms shard 0's push alarm should it ever have been lost.
+ * Shard 0 is also the single push writer (remote-write and OTLP): one object, one alarm at a time, so the
+ * timestamps it pushes only ever increase (a receiver rejects out-of-order samples). The cron (src/index.ts) ticks
+ * every shard once a minute: housekeeping, and it re-arms shard 0's push alarm should it ever have been lost.
  */
 export class MetricsShard extends DurableObject<Env> {
   private readonly store: ShardStore;
@@ -37,8 +38,8 @@ export class MetricsShard extends DurableObject<Env> {
   /** Once a minute from the cron: expire stale state; shard 0 makes sure its push alarm is armed. */
   async tick(index: number): Promise<void> {
     this.store.housekeeping();
-    const { remoteWrite, remoteWriteIntervalS } = getConfig(this.env);
-    if (index !== 0 || !remoteWrite) return;
+    const { remoteWrite, otlp, remoteWriteIntervalS } = getConfig(this.env);
+    if (index !== 0 || (!remoteWrite && !otlp)) return;
     const next = await this.ctx.storage.getAlarm();
     // An alarm far overdue is as good as lost: re-arm it.
     if (next === null || next < Date.now() - 2 * remoteWriteIntervalS * 1000) {
@@ -46,27 +47,54 @@ export class MetricsShard extends DurableObject<Env> {
     }
   }
 
-  /** Shard 0's remote-write push. Failures are logged and counted, and the alarm always re-arms itself. */
+  /**
+   * Shard 0's pushes: remote-write and OTLP, each when configured, of the same merged state with the same
+   * timestamp. Each failure is logged and counted on its own (one receiver down does not stop the other), and
+   * the alarm always re-arms itself: a failed push is retried with fresh values at the next interval.
+   */
   override async alarm(): Promise<void> {
-    const { remoteWrite, remoteWriteIntervalS, metricsShards, metricsUserLabelLimit } = getConfig(this.env);
-    if (!remoteWrite) return;
+    const { remoteWrite, otlp, remoteWriteIntervalS, metricsShards, metricsUserLabelLimit } = getConfig(
+      this.env,
+    );
+    if (!remoteWrite && !otlp) return;
     try {
       const states = await Promise.all(
         Array.from({ length: metricsShards }, (_, i) =>
           i === 0 ? this.store.state() : shardStub(this.env, i).state(),
         ),
       );
-      const samples = toPromSamples(mergeShardStates(states, metricsUserLabelLimit));
+      const merged = mergeShardStates(states, metricsUserLabelLimit);
+      // The key keeps its name from when remote-write was the only push.
       const last = (await this.ctx.storage.get<number>("remote_write_last_ts")) ?? 0;
       const timestamp = Math.max(Date.now(), last + 1);
       await this.ctx.storage.put("remote_write_last_ts", timestamp);
-      await pushRemoteWrite(remoteWrite, samples, timestamp);
-      this.store.addCounter("remote_write_requests", { result: "success" }, 1);
+      await Promise.all([
+        remoteWrite &&
+          this.counted("remote_write_requests", "remote-write", async () => {
+            await pushRemoteWrite(remoteWrite, toPromSamples(merged), timestamp);
+            return "success";
+          }),
+        otlp && this.counted("otlp_export_requests", "OTLP", () => pushOtlp(otlp, merged, timestamp)),
+      ]);
     } catch (err) {
-      console.error("remote-write push failed, retrying next interval:", err);
-      this.store.addCounter("remote_write_requests", { result: "failure" }, 1);
+      // Nothing could be pushed: that counts as a failure of every configured push.
+      console.error("metrics push: reading the shards failed, retrying next interval:", err);
+      if (remoteWrite) this.store.addCounter("remote_write_requests", { result: "failure" }, 1);
+      if (otlp) this.store.addCounter("otlp_export_requests", { result: "failure" }, 1);
     } finally {
       await this.ctx.storage.setAlarm(Date.now() + remoteWriteIntervalS * 1000);
     }
+  }
+
+  /** Runs one push and counts its result in `counter{result}`; never throws. */
+  private async counted(counter: string, what: string, push: () => Promise<string>): Promise<void> {
+    let result: string;
+    try {
+      result = await push();
+    } catch (err) {
+      console.error(`${what} push failed, retrying next interval:`, err);
+      result = "failure";
+    }
+    this.store.addCounter(counter, { result }, 1);
   }
 }

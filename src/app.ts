@@ -1,10 +1,13 @@
 import { Hono } from "hono";
 import { ConfigError } from "./config";
 import type { Env } from "./env";
-import { httpMetrics } from "./metrics/http-middleware";
+import { httpMetrics } from "./metrics/record/http-middleware";
+import { responseHeaders } from "./middleware/response-headers";
+import { requireValidConfig } from "./middleware/valid-config";
 import { health } from "./routes/health";
 import { livePage } from "./routes/live-page";
 import { metricsRoutes } from "./routes/metrics";
+import { errorResponse } from "./routes/route-error";
 import { samples } from "./routes/samples";
 import { streams } from "./routes/streams";
 
@@ -12,6 +15,8 @@ import { streams } from "./routes/streams";
 export const app = new Hono<{ Bindings: Env }>();
 
 app.use(httpMetrics());
+app.use(responseHeaders());
+app.use(requireValidConfig());
 app.route("/", health);
 app.route("/", metricsRoutes);
 app.route("/", streams);
@@ -19,14 +24,14 @@ app.route("/", samples);
 app.route("/", livePage);
 
 app.notFound((c) =>
-  c.json({ error: "not_found", message: `No route for ${c.req.method} ${c.req.path}` }, 404),
+  errorResponse(c, { status: 404, code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` }),
 );
 
 app.onError((err, c) => {
   if (err instanceof ConfigError) {
     console.error(err.message);
-    return c.json({ error: "config", message: err.message }, 500);
+    return errorResponse(c, { status: 500, code: "config", message: err.message });
   }
   console.error("unhandled error", err);
-  return c.json({ error: "internal", message: "Internal error" }, 500);
+  return errorResponse(c, { status: 500, code: "internal", message: "Internal error" });
 });

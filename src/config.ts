@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Env } from "./env";
+import { ATTRIBUTE_KEY, HEADER_NAME, parseOtelKeyValues } from "./otel-key-values";
 
 /**
  * Typed configuration from the Worker's vars (SPEC §6). A bad value throws a ConfigError naming the
@@ -15,8 +16,25 @@ export interface Config {
   metricsUserLabelLimit: number;
   metricsShards: number;
   remoteWriteIntervalS: number;
+  maxTokenLifetimeS: number;
   remoteWrite: { url: string; username: string; password: string } | null;
+  otlp: OtlpTarget | null;
 }
+
+/** Where and how the Worker pushes OTLP (OTEL_EXPORTER_OTLP_* and OTEL_RESOURCE_ATTRIBUTES). */
+export interface OtlpTarget {
+  /** `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/metrics`. */
+  metricsUrl: string;
+  headers: Record<string, string>;
+  /** Resource attributes: service.name and service.instance.id (job and instance) always present. */
+  resource: Record<string, string>;
+}
+
+/** The resource of the OTLP push unless OTEL_RESOURCE_ATTRIBUTES says otherwise. */
+export const DEFAULT_OTLP_RESOURCE = {
+  "service.name": "zander-edge",
+  "service.instance.id": "metrics-shard-0",
+};
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -39,20 +57,33 @@ const positiveInt = (name: string, fallback: number, max = Number.MAX_SAFE_INTEG
       return value;
     });
 
-const varsSchema = z.object({
-  BUFFER_CAPACITY: positiveInt("BUFFER_CAPACITY", 10_000, 1_000_000),
-  FLUSH_INTERVAL_MS: positiveInt("FLUSH_INTERVAL_MS", 1_000, 3_600_000),
-  FLUSH_BATCH_SIZE: positiveInt("FLUSH_BATCH_SIZE", 2_000, 100_000),
-  SESSION_IDLE_MS: positiveInt("SESSION_IDLE_MS", 300_000, 7 * 24 * 3_600_000),
-  MAX_FRAME_BYTES: positiveInt("MAX_FRAME_BYTES", 1_048_576, 32 * 1_048_576),
-  MAX_SAMPLES_PER_FRAME: positiveInt("MAX_SAMPLES_PER_FRAME", 10_000, 1_000_000),
-  METRICS_USER_LABEL_LIMIT: positiveInt("METRICS_USER_LABEL_LIMIT", 100, 100_000),
-  METRICS_SHARDS: positiveInt("METRICS_SHARDS", 4, 256),
-  REMOTE_WRITE_INTERVAL_S: positiveInt("REMOTE_WRITE_INTERVAL_S", 15, 86_400),
-  PROMETHEUS_REMOTE_WRITE_URL: z.string().optional(),
-  PROMETHEUS_REMOTE_WRITE_USERNAME: z.string().optional(),
-  PROMETHEUS_REMOTE_WRITE_PASSWORD: z.string().optional(),
-});
+const varsSchema = z
+  .object({
+    BUFFER_CAPACITY: positiveInt("BUFFER_CAPACITY", 100_000, 1_000_000),
+    FLUSH_INTERVAL_MS: positiveInt("FLUSH_INTERVAL_MS", 1_000, 3_600_000),
+    FLUSH_BATCH_SIZE: positiveInt("FLUSH_BATCH_SIZE", 2_000, 100_000),
+    SESSION_IDLE_MS: positiveInt("SESSION_IDLE_MS", 300_000, 7 * 24 * 3_600_000),
+    MAX_FRAME_BYTES: positiveInt("MAX_FRAME_BYTES", 1_048_576, 32 * 1_048_576),
+    MAX_SAMPLES_PER_FRAME: positiveInt("MAX_SAMPLES_PER_FRAME", 10_000, 1_000_000),
+    METRICS_USER_LABEL_LIMIT: positiveInt("METRICS_USER_LABEL_LIMIT", 100, 100_000),
+    METRICS_SHARDS: positiveInt("METRICS_SHARDS", 4, 256),
+    REMOTE_WRITE_INTERVAL_S: positiveInt("REMOTE_WRITE_INTERVAL_S", 60, 86_400),
+    MAX_TOKEN_LIFETIME_S: positiveInt("MAX_TOKEN_LIFETIME_S", 30 * 86_400, 10 * 365 * 86_400),
+    PROMETHEUS_REMOTE_WRITE_URL: z.string().optional(),
+    PROMETHEUS_REMOTE_WRITE_USERNAME: z.string().optional(),
+    PROMETHEUS_REMOTE_WRITE_PASSWORD: z.string().optional(),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
+    OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+    OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
+  })
+  // A buffer of only one full frame admits that frame only when empty: under steady small traffic it would
+  // starve (SPEC §6). Twice the frame limit leaves room for a full frame beside the others.
+  .refine((v) => v.BUFFER_CAPACITY >= 2 * v.MAX_SAMPLES_PER_FRAME, {
+    error: (issue) => {
+      const v = issue.input as { BUFFER_CAPACITY: number; MAX_SAMPLES_PER_FRAME: number };
+      return `BUFFER_CAPACITY (${v.BUFFER_CAPACITY}) must be at least twice MAX_SAMPLES_PER_FRAME (${v.MAX_SAMPLES_PER_FRAME})`;
+    },
+  });
 
 const cache = new WeakMap<object, Config>();
 
@@ -75,7 +106,9 @@ export function getConfig(env: Env): Config {
     metricsUserLabelLimit: v.METRICS_USER_LABEL_LIMIT,
     metricsShards: v.METRICS_SHARDS,
     remoteWriteIntervalS: v.REMOTE_WRITE_INTERVAL_S,
+    maxTokenLifetimeS: v.MAX_TOKEN_LIFETIME_S,
     remoteWrite: parseRemoteWrite(v),
+    otlp: parseOtlp(v),
   };
   cache.set(env, config);
   return config;
@@ -100,4 +133,54 @@ function parseRemoteWrite(v: z.infer<typeof varsSchema>): Config["remoteWrite"] 
     );
   }
   return { url, username, password };
+}
+
+/**
+ * OTLP push target. The endpoint is the base URL as the OpenTelemetry spec defines OTEL_EXPORTER_OTLP_ENDPOINT
+ * (Grafana Cloud: `https://otlp-gateway-prod-REGION.grafana.net/otlp`); metrics go to `<endpoint>/v1/metrics`.
+ * Headers without an endpoint are a mistake, not "off": they fail loudly.
+ */
+function parseOtlp(v: z.infer<typeof varsSchema>): OtlpTarget | null {
+  const endpoint = v.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() ?? "";
+  const rawHeaders = v.OTEL_EXPORTER_OTLP_HEADERS?.trim() ?? "";
+  const rawResource = v.OTEL_RESOURCE_ATTRIBUTES?.trim() ?? "";
+  if (!endpoint) {
+    if (rawHeaders) {
+      throw new ConfigError(
+        "Invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT is required when OTEL_EXPORTER_OTLP_HEADERS is set",
+      );
+    }
+    return null;
+  }
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+    if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error();
+  } catch {
+    throw new ConfigError(
+      `Invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL, got ${JSON.stringify(endpoint)}`,
+    );
+  }
+  if (url.search || url.hash) {
+    throw new ConfigError(
+      "Invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT must be a base URL without ?query or #fragment (/v1/metrics is appended)",
+    );
+  }
+  if (/\/v1\/metrics\/?$/.test(url.pathname)) {
+    throw new ConfigError(
+      `Invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT is the base URL; /v1/metrics is appended, so leave it out of ${JSON.stringify(endpoint)}`,
+    );
+  }
+  try {
+    const headers = rawHeaders
+      ? parseOtelKeyValues("OTEL_EXPORTER_OTLP_HEADERS", rawHeaders, HEADER_NAME)
+      : {};
+    const resource = {
+      ...DEFAULT_OTLP_RESOURCE,
+      ...(rawResource ? parseOtelKeyValues("OTEL_RESOURCE_ATTRIBUTES", rawResource, ATTRIBUTE_KEY) : {}),
+    };
+    return { metricsUrl: `${endpoint.replace(/\/+$/, "")}/v1/metrics`, headers, resource };
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration: ${(err as Error).message}`);
+  }
 }

@@ -15,6 +15,8 @@ export interface Env {
   PROMETHEUS_REMOTE_WRITE_URL?: string;
   PROMETHEUS_REMOTE_WRITE_USERNAME?: string;
   PROMETHEUS_REMOTE_WRITE_PASSWORD?: string;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  OTEL_EXPORTER_OTLP_HEADERS?: string;
 
   // Vars: strings as wrangler passes them; parsed and validated by src/config.ts.
   BUFFER_CAPACITY?: string;
@@ -26,4 +28,6 @@ export interface Env {
   METRICS_USER_LABEL_LIMIT?: string;
   METRICS_SHARDS?: string;
   REMOTE_WRITE_INTERVAL_S?: string;
+  OTEL_RESOURCE_ATTRIBUTES?: string;
+  MAX_TOKEN_LIFETIME_S?: string;
 }

@@ -1,6 +1,6 @@
 import { app } from "./app";
 import type { Env } from "./env";
-import { tickMetricsShards } from "./metrics/shards";
+import { tickMetricsShards } from "./metrics/aggregate/tick";
 
 export { MetricsShard } from "../durable-objects/metrics-shard";
 export { UserStream } from "../durable-objects/user-stream";

@@ -19,12 +19,12 @@ registerHooks({
   },
 });
 
-const { mergeShardStates } = await import("../src/metrics/merge.ts");
-const { renderPrometheusText } = await import("../src/metrics/render.ts");
-const { ObjectMetrics } = await import("../src/metrics/object-metrics.ts");
-const { DURATION_BUCKETS_S } = await import("../src/metrics/instruments.ts");
+const { mergeShardStates } = await import("../src/metrics/expose/merge.ts");
+const { renderPrometheusText } = await import("../src/metrics/expose/render.ts");
+const { ObjectMetrics } = await import("../src/metrics/record/object-metrics.ts");
+const { DURATION_BUCKETS_S } = await import("../src/metrics/catalogue.ts");
 const { parseClientFrame } = await import("../src/protocol/parse-frame.ts");
-type ShardState = import("../src/metrics/delta.ts").ShardState;
+type ShardState = import("../src/metrics/wire.ts").ShardState;
 
 export interface RenderFigure {
   series: number;
@@ -44,6 +44,7 @@ export function benchRender(sizes = [1_000, 10_000], runs = 9): RenderFigure[] {
       counters: [],
       histograms: [],
       gauges: [],
+      countingSince: 0,
     }));
     for (let i = 0; i < series; i++) {
       const state = states[i % 4] as ShardState;

@@ -2,6 +2,7 @@
 // `npm run sim -- [options]`: load-tests a deployment with simulated relays and consumers, then checks that
 // every acked sample reached D1 exactly once. `npm run sim -- --help` lists the options.
 import { existsSync, readFileSync } from "node:fs";
+import { ConnectionRefusedError } from "./sim/connection-refusal.ts";
 import { OptionsError, parseSimArgs, USAGE } from "./sim/options.ts";
 import { buildReport, formatReport, ProgressLine } from "./sim/report.ts";
 import { runLoad } from "./sim/run.ts";
@@ -42,7 +43,15 @@ const status = (text: string) => {
   else process.stderr.write(`${text}\n`);
 };
 
-const load = await runLoad(options, (stats, elapsedMs) => status(progress.line(stats, elapsedMs)));
+let load: Awaited<ReturnType<typeof runLoad>>;
+try {
+  load = await runLoad(options, (stats, elapsedMs) => status(progress.line(stats, elapsedMs)));
+} catch (err) {
+  if (!(err instanceof ConnectionRefusedError)) throw err;
+  if (tty && live) process.stderr.write("\n");
+  console.error(`relay-sim: ${err.message}`);
+  process.exit(1);
+}
 if (tty && live) process.stderr.write("\n");
 
 let verdict = null;

@@ -1,4 +1,6 @@
-import { errors, jwtVerify } from "jose";
+import { base64url, errors, jwtVerify } from "jose";
+import type { Checked } from "../routes/route-error";
+import { bearerToken } from "./bearer";
 
 export type Role = "relay" | "consumer";
 
@@ -8,10 +10,6 @@ export interface TokenClaims {
   /** Expiry, epoch seconds. */
   exp: number;
 }
-
-export type TokenCheck =
-  | { ok: true; claims: TokenClaims }
-  | { ok: false; reason: "missing" | "invalid" | "expired"; message: string };
 
 const keys = new Map<string, Uint8Array>();
 
@@ -24,44 +22,82 @@ function keyFor(secret: string): Uint8Array {
   return key;
 }
 
-/** The token of a request: `Authorization: Bearer <token>`, else `?token=` (browsers cannot set WebSocket headers). */
-export function tokenFromRequest(request: Request): string | null {
+/**
+ * The token of a request: `Authorization: Bearer <token>`, else `?token=` (browsers cannot set WebSocket
+ * headers); null when there is neither, a 401 for a malformed header.
+ */
+export function tokenFromRequest(request: Request): Checked<string | null> {
   const header = request.headers.get("Authorization");
-  if (header) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return match?.[1] ?? null;
-  }
-  return new URL(request.url).searchParams.get("token");
+  if (header !== null) return bearerToken(header);
+  return { ok: true, value: new URL(request.url).searchParams.get("token") };
+}
+
+const unauthorized = (message: string): Checked<never> => ({
+  ok: false,
+  error: { status: 401, code: "unauthorized", message },
+});
+
+/** What verifying a token needs: the HS256 key and the longest lifetime a token may still have. */
+export interface TokenPolicy {
+  secret: string;
+  /** MAX_TOKEN_LIFETIME_S: a token whose `exp` is further from now is refused. */
+  maxLifetimeS: number;
 }
 
 /**
- * Verifies an HS256 JWT signed with AUTH_SECRET (SPEC §2) and reads its claims `sub`, `role`, `exp`.
- * Only HS256 is accepted, so an unsigned (`alg: none`) or otherwise signed token never passes.
+ * Verifies an HS256 JWT signed with AUTH_SECRET (SPEC §2) and reads its claims `sub`, `role`, `exp`; any
+ * failure is a 401. Only HS256 is accepted, so an unsigned (`alg: none`) or otherwise signed token never passes.
+ * Stricter than jose alone: one encoding per token (canonical base64url), and `exp` an integer within the
+ * policy's lifetime, so a leaked token cannot be valid for ever.
  */
-export async function verifyToken(token: string | null, secret: string): Promise<TokenCheck> {
-  if (!token) {
-    return {
-      ok: false,
-      reason: "missing",
-      message: "missing token: send Authorization: Bearer <token> or ?token=",
-    };
+export async function verifyToken(
+  token: string | null,
+  policy: TokenPolicy,
+  nowS = Date.now() / 1000,
+): Promise<Checked<TokenClaims>> {
+  if (!token) return unauthorized("missing token: send Authorization: Bearer <token> or ?token=");
+  if (!isCanonicalCompactJws(token)) {
+    return unauthorized(
+      "invalid token: expected three canonical base64url parts (no padding) joined by dots",
+    );
   }
   try {
-    const { payload } = await jwtVerify(token, keyFor(secret), {
+    const { payload } = await jwtVerify(token, keyFor(policy.secret), {
       algorithms: ["HS256"],
       requiredClaims: ["sub", "exp"],
+      currentDate: new Date(nowS * 1000),
     });
-    const role = payload.role;
+    const { sub, role, exp } = payload;
+    if (typeof sub !== "string") return unauthorized('invalid token: claim "sub" must be a string');
     if (role !== "relay" && role !== "consumer") {
-      return {
-        ok: false,
-        reason: "invalid",
-        message: 'invalid token: claim "role" must be relay or consumer',
-      };
+      return unauthorized('invalid token: claim "role" must be relay or consumer');
     }
-    return { ok: true, claims: { userId: payload.sub as string, role, exp: payload.exp as number } };
+    if (!Number.isInteger(exp)) return unauthorized('invalid token: claim "exp" must be whole epoch seconds');
+    if ((exp as number) > nowS + policy.maxLifetimeS) {
+      return unauthorized(
+        `token lifetime too long: "exp" is more than MAX_TOKEN_LIFETIME_S (${policy.maxLifetimeS} s) from now`,
+      );
+    }
+    return { ok: true, value: { userId: sub, role, exp: exp as number } };
   } catch (err) {
-    if (err instanceof errors.JWTExpired) return { ok: false, reason: "expired", message: "token expired" };
-    return { ok: false, reason: "invalid", message: `invalid token: ${(err as Error).message}` };
+    if (err instanceof errors.JWTExpired) return unauthorized("token expired");
+    return unauthorized(`invalid token: ${(err as Error).message}`);
   }
+}
+
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * jose decodes leniently (a trailing `=`, whitespace, or unused low bits in the last character all decode to
+ * the same bytes), so one signature would have many spellings. Only the spelling that re-encodes to itself passes.
+ */
+function isCanonicalCompactJws(token: string): boolean {
+  if (!COMPACT_JWS.test(token)) return false;
+  return token.split(".").every((part) => {
+    try {
+      return base64url.encode(base64url.decode(part)) === part;
+    } catch {
+      return false;
+    }
+  });
 }

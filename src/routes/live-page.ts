@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import type { Env } from "../env";
+import { errorResponse } from "./route-error";
 
 /**
  * `GET /live` and its files under `/live/` (SPEC §2): the live view's static files from `public/`, served through
@@ -23,10 +24,11 @@ async function serveAsset(c: Context<{ Bindings: Env }>): Promise<Response> {
   const redirected = asset.status >= 300 && asset.status < 400 && asset.status !== 304;
   if (asset.status === 404 || redirected) {
     // Only exact file names are served: no directory listings, no redirects to other spellings.
-    return c.json(
-      { type: "error", code: "not_found", message: `No file ${c.req.path} in the live view` },
-      404,
-    );
+    return errorResponse(c, {
+      status: 404,
+      code: "not_found",
+      message: `No file ${c.req.path} in the live view`,
+    });
   }
   const response = new Response(asset.body, asset);
   for (const [name, value] of Object.entries(LIVE_PAGE_HEADERS)) response.headers.set(name, value);

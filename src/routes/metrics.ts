@@ -1,9 +1,11 @@
 import { type Context, Hono, type Next } from "hono";
+import { bearerToken } from "../auth/bearer";
 import type { Env } from "../env";
-import { getIsolateMetrics } from "../metrics/isolate-metrics";
-import { type MergedMetrics, withoutHttp } from "../metrics/merge";
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheusText } from "../metrics/render";
-import { collectMerged } from "../metrics/shards";
+import { type MergedMetrics, withoutHttp } from "../metrics/expose/merge";
+import { collectMerged } from "../metrics/expose/read-shards";
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheusText } from "../metrics/expose/render";
+import { getIsolateMetrics } from "../metrics/record/isolate-metrics";
+import { errorResponse } from "./route-error";
 
 /**
  * `GET /metrics` (everything) and `GET /metrics-custom` (application metrics, no http_*), Prometheus text 0.0.4,
@@ -28,17 +30,22 @@ async function prometheusText(env: Env, select: (m: MergedMetrics) => MergedMetr
   });
 }
 
+const WWW_AUTHENTICATE = { "WWW-Authenticate": 'Bearer realm="metrics"' };
+
 async function requireMetricsToken(c: Context<{ Bindings: Env }>, next: Next): Promise<Response | undefined> {
   const expected = c.env.METRICS_TOKEN;
   if (!expected) {
-    return c.json({ error: "metrics_disabled", message: "METRICS_TOKEN is not configured" }, 503);
-  }
-  const header = c.req.header("authorization") ?? "";
-  const given = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : "";
-  if (!(await sameSecret(given, expected))) {
-    return c.json({ error: "unauthorized", message: "Authorization: Bearer <METRICS_TOKEN> required" }, 401, {
-      "WWW-Authenticate": 'Bearer realm="metrics"',
+    return errorResponse(c, {
+      status: 503,
+      code: "metrics_disabled",
+      message: "METRICS_TOKEN is not configured",
     });
+  }
+  const given = bearerToken(c.req.header("authorization"));
+  if (!given.ok) return errorResponse(c, given.error, WWW_AUTHENTICATE);
+  if (given.value === null || !(await sameSecret(given.value, expected))) {
+    const message = "Authorization: Bearer <METRICS_TOKEN> required";
+    return errorResponse(c, { status: 401, code: "unauthorized", message }, WWW_AUTHENTICATE);
   }
   await next();
 }

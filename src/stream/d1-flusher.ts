@@ -1,5 +1,5 @@
 import type { Config } from "../config";
-import { writeFlushBatch } from "../storage/d1/writer";
+import { type FlushedRows, writeFlushBatch } from "../storage/d1/writer";
 import type { ObjectStores } from "../storage/object/stores";
 import type { StreamMetrics } from "./stream-metrics";
 
@@ -30,7 +30,9 @@ export class D1Flusher {
   async flush(userId: string): Promise<void> {
     for (let batch = 0; batch < MAX_FLUSH_BATCHES_PER_ALARM && this.hasWork; batch++) {
       const { buffer, sessions, meta } = this.stores();
-      const selection = buffer.selectForFlush(this.config.flushBatchSize);
+      // A selection D1 may already hold (its answer was lost) is written again exactly: same chunks, same keys.
+      const selection = buffer.selectForFlush(this.config.flushBatchSize, meta.pendingFlush);
+      if (meta.pendingFlush === null) meta.pendingFlush = selection.end;
       const flushing = new Map<string, number>();
       for (const piece of selection.pieces) {
         const id = piece.frame.sessionId;
@@ -38,9 +40,9 @@ export class D1Flusher {
       }
       const sessionRows = sessions.rowsForD1(flushing);
       const startedAt = Date.now();
-      let rows: Awaited<ReturnType<typeof writeFlushBatch>>;
+      let written: FlushedRows;
       try {
-        rows = await writeFlushBatch(this.db, userId, selection.pieces, sessionRows);
+        written = await writeFlushBatch(this.db, userId, selection.pieces, sessionRows);
       } catch (err) {
         meta.flushFailures += 1;
         console.error(
@@ -50,10 +52,11 @@ export class D1Flusher {
       }
       this.storage.transactionSync(() => {
         buffer.release(selection);
+        meta.pendingFlush = null;
         sessions.synced(sessionRows);
         if (meta.flushFailures > 0) meta.flushFailures = 0;
       });
-      this.metrics.flushed(rows, (Date.now() - startedAt) / 1000);
+      this.metrics.flushed(written, (Date.now() - startedAt) / 1000);
     }
   }
 

@@ -1,7 +1,8 @@
 import type { Config } from "../config";
 import type { Env } from "../env";
-import type { TableName, UserGaugeSnapshot } from "../metrics/instruments";
+import type { UserGaugeSnapshot } from "../metrics/instruments";
 import { ObjectMetrics } from "../metrics/object-metrics";
+import type { FlushedRows } from "../storage/d1/writer";
 import type { SocketRole } from "./sockets";
 
 /**
@@ -96,8 +97,8 @@ export class StreamMetrics {
     for (const ms of millis) m.wsMessageLatency.record(ms / 1000, { message_type: type });
   }
 
-  /** One D1 flush batch: rows written per table and how long the batch took. */
-  flushed(rows: Partial<Record<TableName, number>>, seconds: number): void {
+  /** One D1 flush batch: rows written per table, the samples in its chunks, and how long the batch took. */
+  flushed({ samples, ...rows }: FlushedRows, seconds: number): void {
     const m = this.#m;
     for (const [table, count] of Object.entries(rows)) {
       if (!count) continue;
@@ -105,6 +106,7 @@ export class StreamMetrics {
       m.dbBatchSize.record(count, { table });
       m.dbWriteDuration.record(seconds, { table });
     }
+    if (samples > 0) m.dbSamplesWritten.add(samples, { table: "sample_chunks" });
   }
 
   /** Ships what was recorded (from the alarm). Never throws. */

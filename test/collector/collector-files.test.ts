@@ -1,15 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import alertmanagerYml from "../../collector/alertmanager.yml?raw";
+import configAlloy from "../../collector/config.alloy?raw";
 import databaseWrites from "../../collector/dashboards/database-writes.json?raw";
 import edgeIngestion from "../../collector/dashboards/edge-ingestion.json?raw";
 import errors from "../../collector/dashboards/errors.json?raw";
 import systemOverview from "../../collector/dashboards/system-overview.json?raw";
 import websocketHealth from "../../collector/dashboards/websocket-health.json?raw";
+import otelCollectorOtlpYaml from "../../collector/otel-collector.otlp.yaml?raw";
+import otelCollectorYaml from "../../collector/otel-collector.yaml?raw";
 import alertsYml from "../../collector/rules/alerts.yml?raw";
 import recordingYml from "../../collector/rules/recording.yml?raw";
 import runbooks from "../../docs/runbooks.md?raw";
 import { SPEC_COUNTERS_AND_GAUGES, SPEC_HISTOGRAMS } from "../support/spec-metrics";
+import { alloyComponents, alloyScrapeConfig, alloyValue } from "./alloy-config";
 import { metricNames } from "./promql-metrics";
 
 // Cheap guards over collector/ that need nothing but npm: every query reads only SPEC §5 metric names (or
@@ -35,8 +39,12 @@ const groupsOf = (yml: string) => (parse(yml) as { groups: { name: string; rules
 const alertRules = groupsOf(alertsYml).flatMap((g) => g.rules);
 const recordingRules = groupsOf(recordingYml).flatMap((g) => g.rules);
 const recorded = recordingRules.map((r) => r.record as string);
+// Beyond SPEC §5, listed in the README's metric table: samples inside the chunk rows written (Storage v2).
+const ADDITIONAL_METRICS = ["db_samples_written_total"];
+
 const known = new Set([
   ...SPEC_COUNTERS_AND_GAUGES,
+  ...ADDITIONAL_METRICS,
   ...SPEC_HISTOGRAMS.flatMap((h) => [`${h}_bucket`, `${h}_sum`, `${h}_count`]),
   ...SCRAPE_METRICS,
 ]);
@@ -151,5 +159,110 @@ describe("alertmanager.yml", () => {
     expect(keys).toEqual(expect.arrayContaining(["routing_key_file", "api_url_file"]));
     for (const secret of ["api_url", "routing_key", "service_key", "url", "http_config"])
       expect(keys).not.toContain(secret);
+  });
+});
+
+/** The collector's env reference `${env:NAME}` (escaped: it is not a JS template). */
+const envRef = (name: string) => `$\{env:${name}}`;
+
+interface CollectorConfig {
+  receivers: Record<string, unknown>;
+  processors?: Record<string, unknown>;
+  extensions: Record<string, { client_auth?: Record<string, string> }>;
+  exporters: Record<string, Record<string, unknown>>;
+  service: { extensions: string[]; pipelines: Record<string, Record<string, string[]>> };
+}
+
+describe.each([
+  ["otel-collector.yaml", otelCollectorYaml, "prometheus_remote_write", "PROMETHEUS_REMOTE_WRITE"],
+  ["otel-collector.otlp.yaml", otelCollectorOtlpYaml, "otlp_http/grafana_cloud", "OTLP"],
+])("collector/%s", (_file, yaml, exporterName, destination) => {
+  const config = parse(yaml) as CollectorConfig;
+  const exporter = config.exporters[exporterName] as Record<string, unknown>;
+
+  it("uses current component names, and every component it names is defined", () => {
+    expect(yaml).not.toMatch(/prometheusremotewrite|otlphttp/);
+    expect(config.processors).toBeUndefined();
+    const pipeline = config.service.pipelines.metrics as Record<string, string[]>;
+    expect(pipeline.exporters).toEqual([exporterName]);
+    for (const r of pipeline.receivers ?? []) expect(config.receivers).toHaveProperty([r]);
+    for (const e of config.service.extensions) expect(config.extensions).toHaveProperty([e]);
+    expect(exporter.auth).toEqual({ authenticator: "basicauth/grafana_cloud" });
+  });
+
+  it("keeps resource attributes off the series (job and instance still come from the scrape)", () => {
+    expect(yaml).not.toContain("resource_to_telemetry_conversion");
+  });
+
+  it("queues and batches in the exporter the way it supports", () => {
+    if (exporterName.startsWith("otlp_http")) {
+      expect(exporter.sending_queue).toMatchObject({ enabled: true, batch: { flush_timeout: "5s" } });
+      expect(exporter.compression).toBe("gzip");
+    } else {
+      // prometheus_remote_write has its own queue and refuses `sending_queue`.
+      expect(exporter.sending_queue).toBeUndefined();
+      expect(exporter.remote_write_queue).toMatchObject({ enabled: true });
+    }
+  });
+
+  it("takes every URL and credential from the environment", () => {
+    const auth = config.extensions["basicauth/grafana_cloud"]?.client_auth;
+    if (destination === "OTLP") {
+      expect(exporter.endpoint).toBe(envRef("OTEL_EXPORTER_OTLP_ENDPOINT"));
+      expect(auth).toEqual({
+        username: envRef("GRAFANA_CLOUD_INSTANCE_ID"),
+        password: envRef("GRAFANA_CLOUD_API_TOKEN"),
+      });
+    } else {
+      expect(exporter.endpoint).toBe(envRef("PROMETHEUS_REMOTE_WRITE_URL"));
+      expect(auth).toEqual({
+        username: envRef("PROMETHEUS_REMOTE_WRITE_USERNAME"),
+        password: envRef("PROMETHEUS_REMOTE_WRITE_PASSWORD"),
+      });
+    }
+    // No URL, host or token in any value (comments may show examples).
+    expect(JSON.stringify(config)).not.toMatch(/https?:\/\/|grafana\.net|workers\.dev|glc_/);
+  });
+});
+
+describe("collector/config.alloy", () => {
+  const components = alloyComponents(configAlloy);
+  const scrape = components.get("prometheus.scrape.zander_edge");
+  const remoteWrite = components.get("prometheus.remote_write.grafana_cloud");
+
+  it("scrapes like the otelcol variants and forwards to the remote-write component", () => {
+    expect([...components.keys()].sort()).toEqual([
+      "prometheus.remote_write.grafana_cloud",
+      "prometheus.scrape.zander_edge",
+    ]);
+    const otelcolScrape = (
+      parse(otelCollectorYaml) as {
+        receivers: { prometheus: { config: { scrape_configs: Record<string, unknown>[] } } };
+      }
+    ).receivers.prometheus.config.scrape_configs[0] as Record<string, unknown>;
+    const alloy = alloyScrapeConfig(scrape as NonNullable<typeof scrape>);
+    for (const key of [
+      "job_name",
+      "scrape_interval",
+      "scrape_timeout",
+      "scheme",
+      "metrics_path",
+      "authorization",
+    ])
+      expect(alloy[key], key).toEqual(otelcolScrape[key]);
+    expect(alloy.static_configs).toEqual([
+      { targets: [envRef("ZANDER_EDGE_HOST")], labels: { instance: envRef("ZANDER_EDGE_HOST") } },
+    ]);
+    expect(scrape?.attributes.forward_to).toBe("[prometheus.remote_write.grafana_cloud.receiver]");
+  });
+
+  it("takes every URL and credential from the environment", () => {
+    const endpoint = remoteWrite?.blocks.endpoint;
+    expect(alloyValue(endpoint?.attributes.url ?? "")).toBe(envRef("PROMETHEUS_REMOTE_WRITE_URL"));
+    const basic = endpoint?.blocks.basic_auth?.attributes ?? {};
+    expect(alloyValue(basic.username ?? "")).toBe(envRef("PROMETHEUS_REMOTE_WRITE_USERNAME"));
+    expect(alloyValue(basic.password ?? "")).toBe(envRef("PROMETHEUS_REMOTE_WRITE_PASSWORD"));
+    const code = configAlloy.replace(/^\s*\/\/.*$/gm, "");
+    expect(code).not.toMatch(/https?:\/\/|grafana\.net|workers\.dev|glc_/);
   });
 });

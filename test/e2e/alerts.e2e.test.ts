@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { mintToken } from "../../tools/lib/token.ts";
 import { startWranglerDev, type WranglerDev } from "../../tools/lib/wrangler-dev.ts";
 import { LOCAL_WRANGLER_ENV } from "../../tools/local-dev-env.mjs";
@@ -19,6 +20,7 @@ import {
 } from "./support/prometheus";
 import { type RecordingServer, startRecordingServer } from "./support/recording-server";
 import { RelaySocket } from "./support/relay-socket";
+import { waitUntil } from "./support/wait-until";
 import { sendProtocolViolation } from "./support/websocket-protocol-error";
 
 // The shipped alert rules, end to end: wrangler dev serves /metrics, a real Prometheus scrapes it with the
@@ -50,6 +52,8 @@ let persistDir: string;
 let webhook: RecordingServer;
 let alertmanager: Daemon;
 let prometheus: Prometheus;
+let ruleFiles: string[];
+let prometheusConfigWithRules: (ruleFiles: string[]) => string;
 const sockets: RelaySocket[] = [];
 let load: { stop(): Promise<void> } | undefined;
 
@@ -99,11 +103,40 @@ function startLoad(relay: RelaySocket): { stop(): Promise<void> } {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Names of the rule groups in the (time-compressed) rule files. */
+function ruleGroupNames(): string[] {
+  return ruleFiles.flatMap((f) =>
+    (parse(readFileSync(f, "utf8")) as { groups: { name: string }[] }).groups.map((g) => g.name),
+  );
+}
+
+/** Loads the rule files into the running Prometheus and waits for an evaluation of every group. */
+async function loadRules(): Promise<void> {
+  const loadedAt = Date.now();
+  await prometheus.reload(prometheusConfigWithRules(ruleFiles));
+  await prometheus.waitForRuleEvaluation(ruleGroupNames(), loadedAt);
+}
+
+/** The receivers Alertmanager routes the active `alertname` alerts to, as its API reports them. */
+async function alertmanagerReceivers(alertname: string): Promise<string[]> {
+  const res = await fetch(
+    `http://127.0.0.1:${ALERTMANAGER_PORT}/api/v2/alerts?filter=${encodeURIComponent(`alertname="${alertname}"`)}`,
+  );
+  const alerts = (await res.json()) as { receivers: { name: string }[] }[];
+  return [...new Set(alerts.flatMap((a) => a.receivers.map((r) => r.name)))].sort();
+}
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "zander-alerts-"));
   dev = await startWranglerDev({
     port: WRANGLER_PORT,
-    vars: { AUTH_SECRET, METRICS_TOKEN, BUFFER_CAPACITY: String(BUFFER_CAPACITY) },
+    // A small buffer fills fast; it must hold at least two full frames (SPEC §6).
+    vars: {
+      AUTH_SECRET,
+      METRICS_TOKEN,
+      BUFFER_CAPACITY: String(BUFFER_CAPACITY),
+      MAX_SAMPLES_PER_FRAME: String(BUFFER_CAPACITY / 2),
+    },
   });
   baseUrl = dev.url;
   persistDir = dev.persistTo;
@@ -117,7 +150,7 @@ beforeAll(async () => {
   );
 
   mkdirSync(join(dir, "rules"));
-  const ruleFiles = writeFastRules(
+  ruleFiles = writeFastRules(
     ["collector/rules/alerts.yml", "collector/rules/recording.yml"],
     join(dir, "rules"),
   );
@@ -126,16 +159,17 @@ beforeAll(async () => {
     ZANDER_EDGE_HOST: `127.0.0.1:${WRANGLER_PORT}`,
     METRICS_TOKEN,
   }).map((c) => ({ ...c, scheme: "http" }));
-  prometheus = await startPrometheus(
-    PROMETHEUS_PORT,
+  // Prometheus starts without rules: they are loaded (loadRules) once the scrape works and traffic is flowing,
+  // so that the startup (no scrape yet, no relay yet) cannot fire MetricsMissing or NoConnections.
+  prometheusConfigWithRules = (files) =>
     prometheusConfig({
       scrapeConfigs,
-      ruleFiles,
+      ruleFiles: files,
       alertmanagerTarget: `127.0.0.1:${ALERTMANAGER_PORT}`,
       interval: "1s",
-    }),
-    dir,
-  );
+    });
+  prometheus = await startPrometheus(PROMETHEUS_PORT, prometheusConfigWithRules([]), dir);
+  await prometheus.waitForScrapesUp();
 }, 120_000);
 
 afterAll(async () => {
@@ -159,8 +193,17 @@ describe("alerts end to end", () => {
     });
     sockets.push(relay, consumer);
     load = startLoad(relay);
-    // Longer than every compressed `for` (NoConnections: 10s) plus the 5s rate windows.
-    await sleep(20_000);
+    // Healthy means: scraped, and the relay's connection has reached /metrics. Only then do the rules start.
+    await waitUntil("Prometheus to see the relay connected", async () => {
+      const [connected] = await prometheus.query("sum(edge_relay_connections)");
+      return connected?.value[1] === "1" ? true : undefined;
+    });
+    await loadRules();
+    // Proving that nothing fires takes a window of healthy evaluations longer than every compressed `for`
+    // (NoConnections: 10s) plus the 5s rate windows. The window is counted in Prometheus's own rule
+    // evaluations, so a slow machine lengthens it instead of shortening what was checked.
+    const windowEnd = Date.now() + 20_000;
+    await prometheus.waitForRuleEvaluation(ruleGroupNames(), windowEnd, 60_000);
     expect(await prometheus.query('up{job="zander-edge"}')).toMatchObject([
       { value: [expect.any(Number), "1"] },
     ]);
@@ -175,7 +218,7 @@ describe("alerts end to end", () => {
     const relay = sockets[0] as RelaySocket;
     for (let i = 0; i < 40; i++) {
       relay.sendRaw("this is not JSON");
-      await sleep(250);
+      await sleep(250); // pacing: a bad frame every 250 ms until the alert is out
       if (notified().some((n) => n.labels.alertname === "HighErrorRate")) break;
     }
     const paged = await waitForFiring("HighErrorRate", "pager");
@@ -223,15 +266,25 @@ describe("alerts end to end", () => {
     ).toEqual({ type: "ack", seq: 1 });
     await sendProtocolViolation(baseUrl, AUTH_SECRET, "healthy");
     expect((await fetch(`${baseUrl}/v1/relay?user_id=healthy`)).status).toBe(401);
-    await sleep(6_000);
 
+    // The events reach Prometheus on the objects' next metrics delivery and scrape: wait until every panel
+    // answers, and name the panels that never did.
     const queries = panelQueries("5s");
-    const empty: string[] = [];
-    for (const q of queries) {
-      if ((await prometheus.query(q.expr)).length === 0) empty.push(`${q.dashboard} / ${q.panel}: ${q.expr}`);
-    }
-    expect(empty).toEqual([]);
     expect(queries.length).toBeGreaterThan(30);
+    let empty: string[] = [];
+    await waitUntil(
+      "every dashboard panel query to return data",
+      async () => {
+        empty = [];
+        for (const q of queries) {
+          if ((await prometheus.query(q.expr)).length === 0)
+            empty.push(`${q.dashboard} / ${q.panel}: ${q.expr}`);
+        }
+        return empty.length === 0 ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 1_000 },
+    ).catch(() => {});
+    expect(empty).toEqual([]);
 
     for (const v of labelValuesQueries()) {
       const res = await fetch(
@@ -253,7 +306,8 @@ describe("alerts end to end", () => {
     const chat = await waitForFiring("NoConnections", "chat", 40_000);
     expect(chat.labels).toEqual({ alertname: "NoConnections", severity: "warning", service: "zander-edge" });
     expect(chat.annotations.runbook_url).toBe(`${RUNBOOKS}#noconnections`);
-    await sleep(2_000);
+    // Alertmanager's own routing decision for the active alert: chat only, so no page can follow.
+    expect(await alertmanagerReceivers("NoConnections")).toEqual(["chat"]);
     expect(
       notified()
         .filter((n) => n.labels.alertname === "NoConnections")
@@ -262,7 +316,7 @@ describe("alerts end to end", () => {
   }, 150_000);
 
   it("BufferFull names the user whose buffer fills while D1 writes fail", async () => {
-    // The fault: D1 loses the samples table, so every flush fails and buffers only grow.
+    // The fault: D1 loses the sample_chunks table, so every flush fails and buffers only grow.
     await run(
       join("node_modules", ".bin", "wrangler"),
       [
@@ -273,7 +327,7 @@ describe("alerts end to end", () => {
         "--persist-to",
         persistDir,
         "--command",
-        "ALTER TABLE samples RENAME TO samples_gone",
+        "ALTER TABLE sample_chunks RENAME TO sample_chunks_gone",
       ],
       { env: { ...process.env, ...LOCAL_WRANGLER_ENV, CI: "true" } },
     );

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { HARD_LIMITS, OptionsError, parseSimArgs, type SimOptions } from "../../tools/sim/options.ts";
+import {
+  CLI_OPTIONS,
+  HARD_LIMITS,
+  OptionsError,
+  parseSimArgs,
+  type SimOptions,
+} from "../../tools/sim/options.ts";
+import { runNpmScript } from "./support/npm-script";
 
 const secret = () => "s3cret";
 const parse = (...argv: string[]) => parseSimArgs(argv, secret) as SimOptions;
@@ -74,6 +81,17 @@ describe("relay-sim options", () => {
 
   it("answers help", () => {
     expect(parseSimArgs(["--help"], secret)).toBe("help");
+  });
+
+  it("lists every option in `npm run sim -- --help`, --user-prefix included", async () => {
+    const { code, stdout } = await runNpmScript("sim", ["--help"]);
+    expect(code).toBe(0);
+    // A boolean that defaults to true is written the way it is used: --no-<name>.
+    const spelled = Object.entries(CLI_OPTIONS).map(([name, o]) =>
+      o.type === "boolean" && o.default === true ? `--no-${name}` : `--${name}`,
+    );
+    expect(spelled).toContain("--user-prefix");
+    expect(spelled.filter((flag) => !new RegExp(`^\\s+(-\\w, )?${flag}\\b`, "m").test(stdout))).toEqual([]);
   });
 
   it("names the option that is wrong", () => {

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { type RecordingServer, startRecordingServer } from "./support/recording-server";
 
 // The upload commands of the README (`npm run upload:rules`, `npm run upload:dashboards`) run as real
@@ -33,69 +33,164 @@ afterEach(async () => {
   server = undefined;
 });
 
-describe("npm run upload:rules", () => {
+/** A Mimir ruler's namespace API (as mimirtool calls it) with state, on the recording server. */
+async function fakeRuler(seed: Record<string, Record<string, unknown>[]> = {}) {
+  const namespaces = new Map(
+    Object.entries(seed).map(([ns, groups]) => [ns, new Map(groups.map((g) => [g.name as string, g]))]),
+  );
+  const server = await startRecordingServer(PORT, (r) => {
+    const m = /^\/prometheus\/config\/v1\/rules\/([^/]+)(?:\/([^/]+))?$/.exec(r.url);
+    if (!m) return { status: 404, body: "404 page not found", contentType: "text/plain" };
+    const ns = decodeURIComponent(m[1] as string);
+    const group = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
+    const groups = namespaces.get(ns) ?? new Map<string, Record<string, unknown>>();
+    namespaces.set(ns, groups);
+    if (r.method === "GET" && group === undefined) {
+      return groups.size > 0
+        ? { status: 200, body: stringify({ [ns]: [...groups.values()] }), contentType: "application/yaml" }
+        : { status: 404, body: "no rule groups found", contentType: "text/plain" };
+    }
+    if (r.method === "POST" && group === undefined) {
+      const posted = parse(r.body) as Record<string, unknown>;
+      groups.set(posted.name as string, posted);
+      return { status: 202, body: "{}" };
+    }
+    if (r.method === "DELETE" && group !== undefined && groups.delete(group))
+      return { status: 202, body: "{}" };
+    return { status: 404, body: "group does not exist", contentType: "text/plain" };
+  });
+  const groupsOf = (ns: string) => [...(namespaces.get(ns)?.values() ?? [])];
+  return { server, groupsOf };
+}
+
+describe("npm run upload:rules (sync of one namespace)", () => {
   const env = {
-    RULER_URL: `http://127.0.0.1:${PORT}/api/prom/`,
+    RULER_URL: `http://127.0.0.1:${PORT}`,
     RULER_USERNAME: "123456",
     RULER_PASSWORD: "glc_test",
   };
+  const NAMESPACE_URL = "/prometheus/config/v1/rules/zander-edge";
+  const changes = (s: RecordingServer) => s.requests.filter((r) => r.method !== "GET");
 
-  it("posts every rule group as YAML with basic auth, and the same again on a re-run", async () => {
-    server = await startRecordingServer(PORT, () => ({ status: 202, body: "" }));
+  it("creates every group with basic auth as YAML, and a re-run changes nothing", async () => {
+    const ruler = await fakeRuler();
+    server = ruler.server;
     const first = await runTool("tools/upload-rules.ts", env);
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
-    expect(server.requests).toHaveLength(ruleGroups.length);
-    for (const [i, request] of server.requests.entries()) {
-      expect(request.method).toBe("POST");
-      expect(request.url).toBe("/api/prom/config/v1/rules/zander-edge");
+    expect(first.stdout).toContain(
+      `namespace zander-edge: ${ruleGroups.length} to create, 0 to update, 0 to delete`,
+    );
+    const posts = changes(server);
+    expect(posts.map((r) => `${r.method} ${r.url}`)).toEqual(ruleGroups.map(() => `POST ${NAMESPACE_URL}`));
+    for (const [i, request] of posts.entries()) {
       expect(request.headers["content-type"]).toBe("application/yaml");
       expect(request.headers.authorization).toBe(
         `Basic ${Buffer.from("123456:glc_test").toString("base64")}`,
       );
       expect(parse(request.body)).toEqual(ruleGroups[i]);
     }
-    const firstBodies = server.requests.map((r) => r.body);
-    await runTool("tools/upload-rules.ts", env);
-    expect(server.requests.slice(ruleGroups.length).map((r) => r.body)).toEqual(firstBodies);
+    expect(ruler.groupsOf("zander-edge")).toEqual(ruleGroups);
+
+    const second = await runTool("tools/upload-rules.ts", env);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(`0 to create, 0 to update, 0 to delete, ${ruleGroups.length} unchanged`);
+    expect(changes(server)).toHaveLength(ruleGroups.length);
   });
 
-  it("uses --namespace and only the rule files given", async () => {
-    server = await startRecordingServer(PORT, () => ({ status: 202 }));
-    const result = await runTool("tools/upload-rules.ts", env, [
-      "--namespace",
-      "edge-staging",
-      "collector/rules/recording.yml",
+  it("prints the difference on --dry-run without changing anything, then deletes and updates like mimirtool sync", async () => {
+    const [changed, ...same] = ruleGroups as Record<string, unknown>[];
+    const stale = {
+      name: "zander-edge-removed",
+      rules: [{ record: "old:metric:rate5m", expr: "vector(1)" }],
+    };
+    const edited = { ...changed, rules: [{ alert: "Edited", expr: "vector(1)" }] };
+    const ruler = await fakeRuler({ "zander-edge": [edited, ...same, stale] });
+    server = ruler.server;
+
+    const dry = await runTool("tools/upload-rules.ts", env, ["--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`~ update group ${changed?.name}`);
+    expect(dry.stdout).toContain("- delete group zander-edge-removed");
+    // The update shows what changes, as a unified diff of the group's YAML.
+    expect(dry.stdout).toContain("+++ zander-edge-ingestion\tfiles");
+    expect(dry.stdout).toMatch(/^-\s+- alert: Edited$/m);
+    expect(dry.stdout).toMatch(/^\+\s+- alert: HighErrorRate$/m);
+    expect(dry.stdout).toContain(`0 to create, 1 to update, 1 to delete, ${same.length} unchanged`);
+    expect(dry.stdout).toContain("dry run: nothing changed");
+    expect(changes(server)).toEqual([]);
+
+    const real = await runTool("tools/upload-rules.ts", env);
+    expect(real.stderr).toBe("");
+    expect(real.code).toBe(0);
+    expect(changes(server).map((r) => `${r.method} ${r.url}`)).toEqual([
+      `POST ${NAMESPACE_URL}`,
+      `DELETE ${NAMESPACE_URL}/zander-edge-removed`,
     ]);
+    expect(
+      ruler.groupsOf("zander-edge").sort((a, b) => String(a.name).localeCompare(String(b.name))),
+    ).toEqual([...ruleGroups].sort((a, b) => a.name.localeCompare(b.name)));
+  });
+
+  it("uses --namespace and only the rule files given; X-Scope-OrgID for a Mimir without auth", async () => {
+    const ruler = await fakeRuler({
+      other: [{ name: "untouched", rules: [{ record: "a:b:c", expr: "vector(1)" }] }],
+    });
+    server = ruler.server;
+    const result = await runTool(
+      "tools/upload-rules.ts",
+      { RULER_URL: env.RULER_URL, RULER_TENANT_ID: "tenant-7" },
+      ["--namespace", "edge-staging", "collector/rules/recording.yml"],
+    );
+    expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const recordingGroups = (
       parse(readFileSync("collector/rules/recording.yml", "utf8")) as { groups: unknown[] }
     ).groups;
-    expect(server.requests.map((r) => r.url)).toEqual(
-      recordingGroups.map(() => "/api/prom/config/v1/rules/edge-staging"),
-    );
+    expect(ruler.groupsOf("edge-staging")).toEqual(recordingGroups);
+    expect(ruler.groupsOf("other")).toHaveLength(1);
+    for (const r of server.requests) {
+      expect(r.headers["x-scope-orgid"]).toBe("tenant-7");
+      expect(r.headers.authorization).toBeUndefined();
+    }
   });
 
-  it("fails with the ruler's answer when it refuses, and names a missing variable", async () => {
-    server = await startRecordingServer(PORT, () => ({ status: 401, body: "invalid token" }));
-    const refused = await runTool("tools/upload-rules.ts", env);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(
-      `rule group zander-edge-ingestion: POST http://127.0.0.1:${PORT}/api/prom/config/v1/rules/zander-edge answered 401: invalid token`,
+  it.each([
+    [401, "check RULER_USERNAME (the stack's Prometheus instance id"],
+    [403, "needs the rules:read and rules:write scopes"],
+    [404, "check RULER_URL: the stack's Prometheus address as Grafana Cloud shows it"],
+  ])("on %i names what to check, before changing anything", async (status, hint) => {
+    server = await startRecordingServer(PORT, () => ({ status, body: "refused", contentType: "text/plain" }));
+    const result = await runTool("tools/upload-rules.ts", env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `GET http://127.0.0.1:${PORT}${NAMESPACE_URL} answered ${status}: refused`,
     );
-    expect(server.requests).toHaveLength(1);
+    expect(result.stderr).toContain(hint);
+    expect(server.requests.map((r) => r.method)).toEqual(["GET"]);
+  });
 
+  it("names a missing variable and refuses the old /api/prom form of RULER_URL", async () => {
+    const ruler = (await fakeRuler()).server;
+    server = ruler;
     const missing = await runTool("tools/upload-rules.ts", { RULER_URL: env.RULER_URL });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("RULER_USERNAME is not set");
+    const half = await runTool("tools/upload-rules.ts", { RULER_URL: env.RULER_URL, RULER_USERNAME: "1" });
+    expect(half.stderr).toContain("RULER_PASSWORD is not set");
+    const legacy = await runTool("tools/upload-rules.ts", { ...env, RULER_URL: `${env.RULER_URL}/api/prom` });
+    expect(legacy.code).toBe(1);
+    expect(legacy.stderr).toContain(`RULER_URL is the address without a path`);
+    expect(ruler.requests).toHaveLength(0);
   });
 
   it("refuses a file that is not a rule file, naming it, before uploading anything", async () => {
-    server = await startRecordingServer(PORT, () => ({ status: 202 }));
+    const ruler = (await fakeRuler()).server;
+    server = ruler;
     const result = await runTool("tools/upload-rules.ts", env, ["collector/alertmanager.yml"]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("collector/alertmanager.yml is not a Prometheus rule file");
-    expect(server.requests).toHaveLength(0);
+    expect(changes(ruler)).toHaveLength(0);
   });
 });
 

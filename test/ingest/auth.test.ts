@@ -7,19 +7,21 @@ import { BASE, samplesFrame, tokenFor, upgrade } from "../support/ws-client";
 
 const user = "auth-alice";
 
-/** The four authenticated routes, each called with a token (or none) and extra headers. */
+/** The four authenticated routes, each called with a token (or none), or with its own Authorization header. */
 const routes = {
-  relay: (token: string | null) => upgrade("relay", user, { token }),
-  consume: (token: string | null) => upgrade("consumer", user, { token }),
-  post: (token: string | null) =>
+  relay: (token: string | null, headers?: Record<string, string>) =>
+    upgrade("relay", user, { token: headers ? null : token, headers }),
+  consume: (token: string | null, headers?: Record<string, string>) =>
+    upgrade("consumer", user, { token: headers ? null : token, headers }),
+  post: (token: string | null, headers?: Record<string, string>) =>
     exports.default.fetch(`${BASE}/v1/users/${user}/samples`, {
       method: "POST",
-      headers: token ? { Authorization: `Bearer ${token}` } : {},
+      headers: headers ?? (token ? { Authorization: `Bearer ${token}` } : {}),
       body: JSON.stringify(samplesFrame("r1", "s1", 1)),
     }),
-  read: (token: string | null) =>
+  read: (token: string | null, headers?: Record<string, string>) =>
     exports.default.fetch(`${BASE}/v1/users/${user}/samples`, {
-      headers: token ? { Authorization: `Bearer ${token}` } : {},
+      headers: headers ?? (token ? { Authorization: `Bearer ${token}` } : {}),
     }),
 };
 const roleOf = { relay: "relay", consume: "consumer", post: "relay", read: "consumer" } as const;
@@ -60,13 +62,42 @@ describe.each(Object.keys(routes) as (keyof typeof routes)[])("auth on %s", (nam
   it("refuses another user's token with 403", async () => {
     const res = await call(await tokenFor("auth-bob", role));
     expect(res.status).toBe(403);
-    expect(await res.text()).toContain("another user");
+    expect(await res.json()).toMatchObject({ type: "error", code: "forbidden", message: /another user/ });
   });
 
   it("refuses the wrong role with 403", async () => {
     const res = await call(await tokenFor(user, otherRole[name]));
     expect(res.status).toBe(403);
-    expect(await res.text()).toContain(`this route needs ${role}`);
+    expect(await res.json()).toMatchObject({
+      code: "forbidden",
+      message: `token role is ${otherRole[name]}; this route needs ${role}`,
+    });
+  });
+
+  it("refuses an Authorization header that is not `Bearer <token>` with 401 saying so", async () => {
+    const token = await tokenFor(user, role);
+    for (const header of [`Bearer ${token} junk`, `Basic ${token}`, token]) {
+      const res = await call(null, { Authorization: header });
+      expect(res.status, header).toBe(401);
+      expect(await res.json()).toEqual({
+        type: "error",
+        code: "unauthorized",
+        message: "malformed Authorization header: expected `Bearer <token>`",
+      });
+    }
+  });
+
+  it("refuses a token living longer than MAX_TOKEN_LIFETIME_S (30 days) with 401", async () => {
+    const res = await call(await tokenFor(user, role, 31 * 86_400));
+    expect(res.status).toBe(401);
+    expect(await res.text()).toContain("token lifetime too long");
+  });
+
+  it("accepts the scheme in any case", async () => {
+    const res = await call(null, { Authorization: `bearer ${await tokenFor(user, role)}` });
+    expect(res.status).toBe(name === "relay" || name === "consume" ? 101 : 200);
+    res.webSocket?.accept();
+    res.webSocket?.close();
   });
 
   it("accepts the right token", async () => {

@@ -22,14 +22,16 @@ describe("POST /v1/users/:user_id/samples", () => {
 
   it("answers 429 buffer_full with Retry-After, and accepts the frame after a flush", async () => {
     const user = "http-full";
+    // vitest.config.ts: BUFFER_CAPACITY 20000.
     expect((await postFrame(user, samplesFrame("gw1", "s1", 1, 10_000))).status).toBe(200);
-    const full = await postFrame(user, samplesFrame("gw1", "s1", 2, 1));
+    expect((await postFrame(user, samplesFrame("gw1", "s1", 2, 10_000))).status).toBe(200);
+    const full = await postFrame(user, samplesFrame("gw1", "s1", 3, 1));
     expect(full.status).toBe(429);
     const reply = (await full.json()) as { code: string; retry_after_ms: number; seq: number };
-    expect(reply).toMatchObject({ type: "error", code: "buffer_full", seq: 2 });
+    expect(reply).toMatchObject({ type: "error", code: "buffer_full", seq: 3 });
     expect(Number(full.headers.get("Retry-After"))).toBe(Math.ceil(reply.retry_after_ms / 1000));
     await runFlush(user);
-    expect((await postFrame(user, samplesFrame("gw1", "s1", 2, 1))).status).toBe(200);
+    expect((await postFrame(user, samplesFrame("gw1", "s1", 3, 1))).status).toBe(200);
   });
 
   it("answers 413 from the declared Content-Length before reading the body", async () => {

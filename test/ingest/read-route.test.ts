@@ -68,7 +68,7 @@ describe("GET /v1/users/:user_id/samples", () => {
     for (const [query, message] of cases) {
       const res = await readSamples(user, query);
       expect(res.status, query).toBe(400);
-      expect(res.body.error, query).toBe("invalid");
+      expect(res.body, query).toMatchObject({ type: "error", code: "invalid" });
       expect(res.body.message, query).toContain(message);
     }
   });

@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { GAUGE_REFRESH_MS } from "../../src/metrics/object-metrics";
+import { GAUGE_REFRESH_MS } from "../../src/metrics/wire";
 import { runFlush, userStub } from "../support/user-object";
 import { connect, samplesFrame } from "../support/ws-client";
 import { scrape, seriesValue } from "./support";

@@ -55,8 +55,10 @@ describe("metrics of a scripted relay/consumer run, counted from the client side
       expect(delta("ws_connections_total", `role="${role}",status="opened"`)).toBe(1);
       expect(delta("ws_connections_total", `role="${role}",status="closed"`)).toBe(1);
     }
-    expect(delta("db_writes_total", 'table="samples"')).toBe(6); // 3 distinct frames x 2 samples
-    expect(delta("db_batch_size_sum", 'table="samples"')).toBe(6);
+    // 3 distinct frames x 2 samples of one relay, session and channel: one chunk row.
+    expect(delta("db_writes_total", 'table="sample_chunks"')).toBe(1);
+    expect(delta("db_batch_size_sum", 'table="sample_chunks"')).toBe(1);
+    expect(delta("db_samples_written_total", 'table="sample_chunks"')).toBe(6);
     expect(delta("ws_message_latency_seconds_count", 'message_type="ack"')).toBe(4);
     expect(delta("ws_message_latency_seconds_count", 'message_type="samples"')).toBe(3);
     // Nothing live any more: the user's gauges are gone, the totals are zero.

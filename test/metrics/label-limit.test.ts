@@ -1,8 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { shardForUser } from "../../src/metrics/delta";
-import { OTHER_USER } from "../../src/metrics/shard-store";
-import { shardStub } from "../../src/metrics/shards";
+import { shardStub } from "../../src/metrics/aggregate/shard-stub";
+import { OTHER_USER, shardForUser } from "../../src/metrics/wire";
 import { batch, scrape, series, userGauges } from "./support";
 
 const USERS = 1_000;

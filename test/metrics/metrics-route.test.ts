@@ -2,8 +2,8 @@ import { env, evictDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
-import { PROMETHEUS_CONTENT_TYPE } from "../../src/metrics/render";
-import { shardStub } from "../../src/metrics/shards";
+import { shardStub } from "../../src/metrics/aggregate/shard-stub";
+import { PROMETHEUS_CONTENT_TYPE } from "../../src/metrics/expose/render";
 import { METRICS_TOKEN, scrape, series, seriesValue } from "./support";
 
 const get = (path: string, headers: Record<string, string> = {}) =>
@@ -25,6 +25,19 @@ describe("GET /metrics and /metrics-custom: access", () => {
       }
     });
 
+    it(`${path}: Bearer in any case, and a malformed header refused saying so`, async () => {
+      const lower = await get(path, { Authorization: `bearer ${METRICS_TOKEN}` });
+      expect(lower.status).toBe(200);
+      await lower.body?.cancel();
+      const junk = await get(path, { Authorization: `Bearer ${METRICS_TOKEN} junk` });
+      expect(junk.status).toBe(401);
+      expect(await junk.json()).toEqual({
+        type: "error",
+        code: "unauthorized",
+        message: "malformed Authorization header: expected `Bearer <token>`",
+      });
+    });
+
     it(`${path}: 503 when METRICS_TOKEN is not configured, whatever the request sends`, async () => {
       const unset = { ...env, METRICS_TOKEN: undefined };
       const attempts: Record<string, string>[] = [
@@ -35,7 +48,7 @@ describe("GET /metrics and /metrics-custom: access", () => {
       for (const headers of attempts) {
         const res = await app.request(path, { headers }, unset);
         expect(res.status).toBe(503);
-        expect(await res.json()).toMatchObject({ error: "metrics_disabled" });
+        expect(await res.json()).toMatchObject({ type: "error", code: "metrics_disabled" });
       }
     });
 

@@ -1,9 +1,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
-import type { DeltaBatch } from "../../src/metrics/delta";
-import type { UserGaugeSnapshot } from "../../src/metrics/instruments";
-import { GAUGE_REFRESH_MS, ObjectMetrics } from "../../src/metrics/object-metrics";
+import type { UserGaugeSnapshot } from "../../src/metrics/record/instruments";
+import { ObjectMetrics } from "../../src/metrics/record/object-metrics";
+import { type DeltaBatch, GAUGE_REFRESH_MS } from "../../src/metrics/wire";
 import { scrape, seriesValue } from "./support";
 
 /** Runs `fn` with the SQLite storage of a fresh Durable Object (standing in for the user object's own). */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { seriesKey } from "../../src/metrics/delta";
-import { LATENCY_BUCKETS_S } from "../../src/metrics/instruments";
-import { mergeShardStates } from "../../src/metrics/merge";
-import { renderPrometheusText, toPromSamples } from "../../src/metrics/render";
+import { LATENCY_BUCKETS_S } from "../../src/metrics/catalogue";
+import { mergeShardStates } from "../../src/metrics/expose/merge";
+import { renderPrometheusText, toPromSamples } from "../../src/metrics/expose/render";
+import { seriesKey } from "../../src/metrics/wire";
 import { samples, userGauges } from "./support";
 
 const latency = (counts: number[], sum: number) => ({
@@ -20,17 +20,23 @@ const merged = mergeShardStates(
       counters: [{ name: "messages_processed", labels: { message_type: "samples" }, value: 3 }],
       histograms: [latency([1, 0, 0, 0, 0, 0, 0, 0, 0], 0.0005)],
       gauges: [userGauges("a", 5, 10)],
+      countingSince: 1_000,
     },
     {
       counters: [{ name: "messages_processed", labels: { message_type: "samples" }, value: 4 }],
       histograms: [latency([0, 2, 0, 0, 0, 0, 0, 0, 1], 9)],
       gauges: [userGauges("b", 1, 10)],
+      countingSince: 2_000,
     },
   ],
   1,
 );
 
 describe("merge and render", () => {
+  it("starts the merged cumulative series when the last shard began counting", () => {
+    expect(merged.countingSince).toBe(2_000);
+  });
+
   it("adds counters and histogram buckets across shards and names counters with _total once", () => {
     const text = renderPrometheusText(merged);
     const s = samples(text);

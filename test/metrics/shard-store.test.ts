@@ -1,14 +1,14 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { DURATION_BUCKETS_S } from "../../src/metrics/instruments";
 import {
   GAUGE_TTL_MS,
-  OTHER_USER,
   rosterLimit,
   SENDER_TTL_MS,
   ShardStore,
   USER_LABEL_IDLE_MS,
-} from "../../src/metrics/shard-store";
+} from "../../src/metrics/aggregate/shard-store";
+import { DURATION_BUCKETS_S } from "../../src/metrics/catalogue";
+import { OTHER_USER } from "../../src/metrics/wire";
 import { batch, userGauges } from "./support";
 
 /** A fresh MetricsShard's storage, wrapped in a ShardStore (as the object itself does). */

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
-import type { DeltaBatch, GaugeSnapshot } from "../../src/metrics/delta";
-import { shardStub } from "../../src/metrics/shards";
+import { shardStub } from "../../src/metrics/aggregate/shard-stub";
+import type { DeltaBatch, GaugeSnapshot } from "../../src/metrics/wire";
 import { parsePrometheusSamples } from "../support/spec-metrics";
 
 export const METRICS_TOKEN = "test-metrics-token";

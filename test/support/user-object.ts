@@ -1,5 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { expect, vi } from "vitest";
 import type { UserStream } from "../../durable-objects/user-stream";
 import { BASE, tokenFor } from "./ws-client";
 
@@ -11,6 +12,17 @@ export function userStub(userId: string): DurableObjectStub<UserStream> {
 /** Runs the user's alarm now (the D1 flush); true if one was scheduled. */
 export function runFlush(userId: string): Promise<boolean> {
   return runDurableObjectAlarm(userStub(userId));
+}
+
+/** Runs the user's alarms until its buffer is empty (alarms may also run by themselves meanwhile). */
+export async function flushAll(userId: string): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      await runFlush(userId);
+      expect(await objectRows(userId, "SELECT id FROM buffer")).toEqual([]);
+    },
+    { timeout: 10_000, interval: 50 },
+  );
 }
 
 /** Rows of a table in the object's own SQLite storage. */
@@ -35,4 +47,17 @@ export async function readSamples(
     headers: { Authorization: `Bearer ${token}` },
   });
   return { status: res.status, body: (await res.json()) as never };
+}
+
+/** Every stored sample of the user, following `next_cursor` page by page. */
+export async function readAllSamples(userId: string, query = ""): Promise<Record<string, unknown>[]> {
+  const samples: Record<string, unknown>[] = [];
+  let cursor: unknown = null;
+  do {
+    const page = await readSamples(userId, `?limit=10000${query}${cursor ? `&cursor=${cursor}` : ""}`);
+    expect(page.status).toBe(200);
+    samples.push(...page.body.samples);
+    cursor = page.body.next_cursor;
+  } while (cursor);
+  return samples;
 }

@@ -1,16 +1,18 @@
 import type { Env } from "../../src/env";
-import type { DeltaBatch } from "../../src/metrics/delta";
-import { sendBatch } from "../../src/metrics/shards";
+import { sendBatch } from "../../src/metrics/ship/send-batch.ts";
+import type { DeltaBatch } from "../../src/metrics/wire.ts";
 
 /**
- * `GET /bench/stored-count?prefix=P`: rows in D1 of the users whose id starts with P. The benchmark waits on
+ * `GET /bench/stored-count?prefix=P`: samples in D1 (chunk rows' counts) of the users whose id starts with P. The benchmark waits on
  * it for the buffers to drain between cells (a full read-back would cost more than the flush it waits for).
  * User ids are [A-Za-z0-9_.-], all below "~", so [P, P~) is exactly the prefix range.
  */
 export async function countStoredSamples(env: Env, url: URL): Promise<Response> {
   const prefix = url.searchParams.get("prefix") ?? "";
   if (!prefix) return Response.json({ error: "prefix is required" }, { status: 400 });
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM samples WHERE user_id >= ?1 AND user_id < ?2")
+  const row = await env.DB.prepare(
+    "SELECT COALESCE(SUM(n), 0) AS n FROM sample_chunks WHERE user_id >= ?1 AND user_id < ?2",
+  )
     .bind(prefix, `${prefix}~`)
     .first<{ n: number }>();
   return Response.json({ count: row?.n ?? 0 });

@@ -22,11 +22,19 @@ export class SimConsumer {
   private socket: WebSocket | null = null;
   private closing = false;
   private opened: (() => void) | null = null;
+  /** Called when a socket closed without ever opening, so that the run can find out why at once. */
+  private readonly onConnectFailed: (() => void) | undefined;
 
-  constructor(url: string, relays: ReadonlyMap<string, SimRelay>, stats: RunStats) {
+  constructor(
+    url: string,
+    relays: ReadonlyMap<string, SimRelay>,
+    stats: RunStats,
+    onConnectFailed?: () => void,
+  ) {
     this.url = url;
     this.relays = relays;
     this.stats = stats;
+    this.onConnectFailed = onConnectFailed;
   }
 
   /** Connects; resolves once the socket is open (or after `timeoutMs`, the reconnects go on). */
@@ -59,14 +67,23 @@ export class SimConsumer {
       this.opened = null;
     });
     socket.addEventListener("message", (event) => this.onMessage(event.data));
-    socket.addEventListener("error", () => {});
-    socket.addEventListener("close", () => {
+    const ended = () => {
       clearInterval(pinger);
-      if (this.closing) return;
+      if (this.closing || socket !== this.socket) return;
+      this.socket = null;
       if (wasOpen) this.stats.reconnects++;
-      else this.stats.countError("connect");
+      else {
+        this.stats.countError("connect");
+        this.onConnectFailed?.();
+      }
       setTimeout(() => this.open(), RECONNECT_MS);
+    };
+    // After open, an error is followed by close. A refused upgrade (401, 403, ...) fires only error in Node's
+    // WebSocket, never close: it is the failed connection attempt.
+    socket.addEventListener("error", () => {
+      if (!wasOpen) ended();
     });
+    socket.addEventListener("close", ended);
   }
 
   private onMessage(data: unknown): void {

@@ -71,16 +71,21 @@ sample reached D1 exactly once.
   --settle-timeout SEC  wait at most this long for the buffers to reach D1 (default 60)
   --json                print the report as JSON on stdout
   --quiet               no live progress on stderr
+  --user-prefix P       prefix of the generated user ids, 1-40 of [A-Za-z0-9_.-] (default: sim-<time>, new
+                        for every run, so that runs never see each other's samples)
+  --relay-path PATH     WebSocket path of the relays (default /v1/relay; the benchmark's ceilings use others)
   -h, --help            this text
 
 Exit status: 0 when frames were acked and the loss check passed, 1 when samples were missing or duplicated
-(or could not be verified) or no frame was acked, 2 on bad options.`;
+(or could not be verified), no frame was acked, or the server refused a connection (401, 403, ...) or could
+not be reached (both reported at once), 2 on bad options.`;
 
 export class OptionsError extends Error {
   override name = "OptionsError";
 }
 
-const CLI_OPTIONS = {
+/** Every command-line option; the tests check that USAGE lists each one. */
+export const CLI_OPTIONS = {
   url: { type: "string", default: "http://127.0.0.1:8787" },
   secret: { type: "string" },
   users: { type: "string", default: "1" },

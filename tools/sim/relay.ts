@@ -17,6 +17,8 @@ export interface RelayConfig {
   stats: RunStats;
   /** The user's ledger: the relay records every frame's outcome under its own channel. */
   ledger: UserLedger;
+  /** Called when a socket closed without ever opening, so that the run can find out why at once. */
+  onConnectFailed?: () => void;
 }
 
 interface PendingFrame {
@@ -41,9 +43,9 @@ const INTERNAL_RETRY_MS = 100;
  * most `window` unanswered, and resends every unacked frame with its seq after a reconnect (the server acks a
  * seq it already has without storing it twice).
  *
- * A frame refused with buffer_full (or internal) is sent again with its seq after `retry_after_ms`. The server
- * refuses every later frame of the relay until the refused one is back, so that its resend is never taken for
- * a duplicate (SPEC §3: a seq not above the highest acked one is acked without being stored).
+ * A frame refused with buffer_full (or internal) is sent again with its seq after `retry_after_ms`, whatever was
+ * acked meanwhile: the server stores any seq it never acked, in any order (docs/protocol.md, "Acks and
+ * duplicates").
  */
 export class SimRelay {
   readonly config: RelayConfig;
@@ -100,8 +102,11 @@ export class SimRelay {
     socket.addEventListener("open", () => this.onOpen(socket));
     socket.addEventListener("message", (event) => this.onMessage(event.data));
     socket.addEventListener("close", () => this.onClose(socket));
-    // An error is always followed by close, which reconnects.
-    socket.addEventListener("error", () => {});
+    // After open, an error is followed by close, which reconnects. A refused upgrade (401, 403, ...) fires
+    // only error in Node's WebSocket, never close: it is the failed connection attempt.
+    socket.addEventListener("error", () => {
+      if (this.openedSocket !== socket) this.onClose(socket);
+    });
   }
 
   /** Creates and sends frames while the window, the frame limit and the pacer allow. */
@@ -269,7 +274,10 @@ export class SimRelay {
     this.socket = null;
     if (this.closing) return;
     // A socket that never opened is a failed connection attempt (refused, 4xx on the upgrade, ...).
-    if (this.openedSocket !== socket) this.config.stats.countError("connect");
+    if (this.openedSocket !== socket) {
+      this.config.stats.countError("connect");
+      this.config.onConnectFailed?.();
+    }
     this.reconnectTimer = setTimeout(() => this.open(), this.reconnectDelay);
     this.reconnectDelay = Math.min(RECONNECT_MAX_MS, this.reconnectDelay * 2);
   }

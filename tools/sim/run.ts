@@ -1,4 +1,5 @@
 import { mintToken } from "../lib/token.ts";
+import { RefusalWatch } from "./connection-refusal.ts";
 import { SimConsumer } from "./consumer.ts";
 import { emptyLedger, type UserLedger } from "./loss-check.ts";
 import { HARD_LIMITS, type SimOptions } from "./options.ts";
@@ -56,6 +57,8 @@ export async function makeUsers(options: SimOptions): Promise<SimUser[]> {
 /**
  * Runs the load: connects the consumers, then the relays, sends until the duration or the frame limit is
  * reached, and waits (bounded) for the last acks. `onProgress` is called about once a second.
+ * Rejects with a ConnectionRefusedError as soon as the server refuses a connection (401, 403, ...) or, before
+ * the first socket, cannot be reached: a run against a wrong URL or secret fails at once, naming why.
  */
 export async function runLoad(
   options: SimOptions,
@@ -66,6 +69,15 @@ export async function runLoad(
   const ledgers = new Map(users.map((u) => [u.userId, emptyLedger()]));
   const budget = options.lossCheck ? HARD_LIMITS.lossCheckSamples : Number.POSITIVE_INFINITY;
   const pacer = new Pacer(options.rate, budget);
+  const refusals = new RefusalWatch();
+  const relayUrl = (user: SimUser) => socketUrl(options.url, options.relayPath, user.userId, user.relayToken);
+  const consumerUrl = (user: SimUser) =>
+    socketUrl(options.url, "/v1/consume", user.userId, user.consumerToken);
+
+  // Every user's tokens come from the same secret: one user's URLs tell whether the server takes them.
+  const first = users[0] as SimUser;
+  await refusals.preflight(relayUrl(first), "relay");
+  if (options.consumers > 0) await refusals.preflight(consumerUrl(first), "consumer");
 
   const relays: SimRelay[] = [];
   const relaysByUser = users.map(() => new Map<string, SimRelay>());
@@ -73,8 +85,9 @@ export async function runLoad(
     const userIndex = i % options.users;
     const user = users[userIndex] as SimUser;
     const relayId = `r${Math.floor(i / options.users)}`;
+    const url = relayUrl(user);
     const relay = new SimRelay({
-      url: socketUrl(options.url, options.relayPath, user.userId, user.relayToken),
+      url,
       relayId,
       sessionId: `s-${relayId}`,
       samplesPerFrame: options.samples,
@@ -83,6 +96,7 @@ export async function runLoad(
       pacer,
       stats,
       ledger: ledgers.get(user.userId) as UserLedger,
+      onConnectFailed: () => refusals.connectFailed(url, "relay"),
     });
     relays.push(relay);
     relaysByUser[userIndex]?.set(relayId, relay);
@@ -90,15 +104,28 @@ export async function runLoad(
   const consumers = Array.from({ length: options.consumers }, (_, i) => {
     const userIndex = i % options.users;
     const user = users[userIndex] as SimUser;
-    return new SimConsumer(
-      socketUrl(options.url, "/v1/consume", user.userId, user.consumerToken),
-      relaysByUser[userIndex] as Map<string, SimRelay>,
-      stats,
+    const url = consumerUrl(user);
+    return new SimConsumer(url, relaysByUser[userIndex] as Map<string, SimRelay>, stats, () =>
+      refusals.connectFailed(url, "consumer"),
     );
   });
+  const closeAll = () => {
+    for (const relay of relays) relay.close();
+    for (const consumer of consumers) consumer.close();
+  };
+  /** Waits for `work`, or stops everything and throws as soon as a connection is refused. */
+  const unlessRefused = async <T>(work: Promise<T>): Promise<T> => {
+    const outcome = await Promise.race([work, refusals.refused]);
+    if (refusals.error) {
+      closeAll();
+      throw refusals.error;
+    }
+    return outcome as T;
+  };
+
   const connectStartedAt = performance.now();
-  await Promise.all(consumers.map((c) => c.connect(CONNECT_TIMEOUT_MS)));
-  const connected = await Promise.all(relays.map((r) => r.connect(CONNECT_TIMEOUT_MS)));
+  await unlessRefused(Promise.all(consumers.map((c) => c.connect(CONNECT_TIMEOUT_MS))));
+  const connected = await unlessRefused(Promise.all(relays.map((r) => r.connect(CONNECT_TIMEOUT_MS))));
   const relaysConnected = connected.filter(Boolean).length;
 
   // The clock starts once the sockets are open: connecting (and creating the users' objects) is not ingestion.
@@ -119,17 +146,25 @@ export async function runLoad(
     ? setInterval(() => onProgress(stats, performance.now() - startedAt), PROGRESS_INTERVAL_MS)
     : null;
 
-  const stopAt = startedAt + options.durationS * 1_000;
-  while (performance.now() < stopAt && relays.some((r) => r.active) && !pacer.exhausted) {
-    await sleep(Math.min(50, Math.max(1, stopAt - performance.now())));
+  try {
+    const stopAt = startedAt + options.durationS * 1_000;
+    while (
+      performance.now() < stopAt &&
+      relays.some((r) => r.active) &&
+      !pacer.exhausted &&
+      !refusals.error
+    ) {
+      await sleep(Math.min(50, Math.max(1, stopAt - performance.now())));
+    }
+    if (ticker) clearInterval(ticker);
+    await unlessRefused(Promise.all(relays.map((r) => r.drain(options.drainTimeoutS * 1_000))));
+  } finally {
+    if (ticker) clearInterval(ticker);
+    if (progress) clearInterval(progress);
   }
-  if (ticker) clearInterval(ticker);
-  await Promise.all(relays.map((r) => r.drain(options.drainTimeoutS * 1_000)));
   const elapsedMs = performance.now() - startedAt;
-  if (progress) clearInterval(progress);
   if (options.consumers > 0) await sleep(FANOUT_GRACE_MS);
-  for (const relay of relays) relay.close();
-  for (const consumer of consumers) consumer.close();
+  closeAll();
   return { users, stats, ledgers, elapsedMs, connectMs, relaysConnected };
 }
 

@@ -242,7 +242,7 @@ describe("chunkStats", () => {
           max: vs.reduce((a, b) => Math.max(a, b)),
           sum: vs.reduce((a, b) => a + b, 0),
           first: samples.find((s) => s.t === tMin)?.v,
-          last: samples.find((s) => s.t === tMax)?.v,
+          last: samples.findLast((s) => s.t === tMax)?.v,
         };
         const got = chunkStats(samples);
         for (const key of Object.keys(want) as (keyof typeof want)[]) {

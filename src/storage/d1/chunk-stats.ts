@@ -10,7 +10,10 @@ export interface ChunkStats {
   max: number;
   /** v summed in chunk order (IEEE addition: may overflow to ±Infinity for values near ±1.8e308). */
   sum: number;
-  /** v of the sample with the smallest / largest t; ties go to the earliest in chunk order. */
+  /**
+   * v of the first / last sample in read order (t, then chunk order): the smallest t's earliest sample and the
+   * largest t's latest one.
+   */
   first: number;
   last: number;
 }
@@ -26,7 +29,7 @@ export function chunkStats(samples: readonly ChunkSample[]): ChunkStats {
       tMin = t;
       first = v;
     }
-    if (t > tMax) {
+    if (t >= tMax) {
       tMax = t;
       last = v;
     }

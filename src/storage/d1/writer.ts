@@ -1,30 +1,18 @@
 import type { FlushPiece } from "../object/sample-buffer";
 import type { SessionRowForD1 } from "../object/sessions";
+import { type ChunkRow, chunkRows } from "./chunk-rows";
 
 /**
- * Writes one flush batch to D1 in a single `DB.batch()` (one implicit transaction: all or nothing).
+ * Writes one flush batch to D1 in a single `DB.batch()` (one implicit transaction: all or nothing): its samples
+ * as compressed chunks (docs/storage-format.md) and the sessions whose state changed.
  *
- * D1 limits (https://developers.cloudflare.com/d1/platform/limits/): 100 bound parameters and 100 KB of SQL
- * per statement, 1,000 queries per invocation. A multi-row VALUES list would be capped at ~12 samples per
- * statement by the parameter limit, so each statement instead binds two parameters, the user id and one JSON
- * array of frames, and expands it with json_each(): a batch of thousands of samples is a few statements.
- * Each JSON parameter is kept under MAX_JSON_PARAM_CHARS. The samples primary key (user, relay, seq, idx) with
- * INSERT OR IGNORE makes a replayed batch insert nothing twice.
+ * D1 limits (https://developers.cloudflare.com/d1/platform/limits/): 100 bound parameters per statement, 1,000
+ * queries per invocation. A chunk row binds CHUNK_COLUMNS parameters, so a statement inserts a few rows; session
+ * rows go as one JSON parameter expanded with json_each(), each under MAX_JSON_PARAM_CHARS.
  */
 export const MAX_JSON_PARAM_CHARS = 90_000;
-
-// One element per frame piece: {"r": relay_id, "s": session_id, "q": seq, "o": offset of x[0], "x": samples}.
-// The pieces are unpacked once into a MATERIALIZED CTE: read through the join directly, every sample row would
-// parse its whole piece again for each frame field (quadratic in the piece size).
-const INSERT_SAMPLES = `WITH f AS MATERIALIZED (
-  SELECT json_extract(value, '$.r') AS r, json_extract(value, '$.s') AS s, json_extract(value, '$.q') AS q,
-         json_extract(value, '$.o') AS o, json_extract(value, '$.x') AS x
-  FROM json_each(?2)
-)
-INSERT OR IGNORE INTO samples (user_id, relay_id, session_id, seq, idx, t, ch, v)
-SELECT ?1, f.r, f.s, f.q, f.o + e.key, json_extract(e.value, '$.t'), json_extract(e.value, '$.ch'),
-       json_extract(e.value, '$.v')
-FROM f, json_each(f.x) AS e`;
+const CHUNK_COLUMNS = 15;
+const CHUNKS_PER_STATEMENT = Math.floor(100 / CHUNK_COLUMNS);
 
 // Sample counts only grow and the start time is the earliest seen, even if a session id is reused after the
 // object forgot an ended session. `WHERE true` resolves SQLite's parsing ambiguity of INSERT…SELECT…ON CONFLICT.
@@ -38,8 +26,12 @@ ON CONFLICT (user_id, session_id) DO UPDATE SET
   ended_at = excluded.ended_at,
   sample_count = MAX(sessions.sample_count, excluded.sample_count)`;
 
-/** Rows written per table. */
-export type FlushedRows = { samples: number; sessions: number };
+/** Rows and samples written per table. */
+export interface FlushedRows {
+  sample_chunks: number;
+  sessions: number;
+  samples: number;
+}
 
 export async function writeFlushBatch(
   db: D1Database,
@@ -47,44 +39,50 @@ export async function writeFlushBatch(
   pieces: FlushPiece[],
   sessions: SessionRowForD1[],
 ): Promise<FlushedRows> {
-  const statements: D1PreparedStatement[] = [];
-  for (const chunk of packJsonArrays(pieces.flatMap(pieceEntries))) {
-    statements.push(db.prepare(INSERT_SAMPLES).bind(userId, chunk));
-  }
+  const chunks = await chunkRows(pieces);
+  const statements = insertChunks(db, userId, chunks);
   const sessionEntries = sessions.map(({ version: _, ...row }) => JSON.stringify(row));
-  for (const chunk of packJsonArrays(sessionEntries)) {
-    statements.push(db.prepare(UPSERT_SESSIONS).bind(userId, chunk));
+  for (const array of packJsonArrays(sessionEntries)) {
+    statements.push(db.prepare(UPSERT_SESSIONS).bind(userId, array));
   }
   if (statements.length > 0) await db.batch(statements);
-  const samples = pieces.reduce((sum, p) => sum + p.count, 0);
-  return { samples, sessions: sessions.length };
+  const samples = chunks.reduce((sum, c) => sum + c.n, 0);
+  return { sample_chunks: chunks.length, sessions: sessions.length, samples };
 }
 
-/** The JSON elements of one piece; a piece too large for one parameter is split, each part with its offset. */
-function pieceEntries({ frame, offset, count }: FlushPiece): string[] {
-  const head = `{"r":${JSON.stringify(frame.relayId)},"s":${JSON.stringify(frame.sessionId)},"q":${frame.seq},"o":`;
-  const whole = offset === 0 && count === frame.count;
-  if (whole && head.length + frame.samplesJson.length + 16 <= MAX_JSON_PARAM_CHARS) {
-    return [`${head}0,"x":${frame.samplesJson}}`];
+/** INSERT OR IGNORE statements for chunk rows, CHUNKS_PER_STATEMENT rows each. */
+export function insertChunks(db: D1Database, userId: string, chunks: ChunkRow[]): D1PreparedStatement[] {
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < chunks.length; i += CHUNKS_PER_STATEMENT) {
+    const part = chunks.slice(i, i + CHUNKS_PER_STATEMENT);
+    const values = part.map(() => `(${Array(CHUNK_COLUMNS).fill("?").join(", ")})`).join(", ");
+    const params = part.flatMap((c) => [
+      userId,
+      c.relayId,
+      c.ch,
+      c.firstSeq,
+      c.firstIdx,
+      c.sessionId,
+      c.n,
+      c.tMin,
+      c.tMax,
+      c.vMin,
+      c.vMax,
+      c.vSum,
+      c.vFirst,
+      c.vLast,
+      c.data,
+    ]);
+    statements.push(
+      db
+        .prepare(
+          `INSERT OR IGNORE INTO sample_chunks (user_id, relay_id, ch, first_seq, first_idx, session_id, n, t_min,
+           t_max, v_min, v_max, v_sum, v_first, v_last, data) VALUES ${values}`,
+        )
+        .bind(...params),
+    );
   }
-  const samples = (JSON.parse(frame.samplesJson) as unknown[]).slice(offset, offset + count);
-  const entries: string[] = [];
-  let partStart = offset;
-  let part: string[] = [];
-  let partChars = head.length + 32;
-  for (const sample of samples) {
-    const text = JSON.stringify(sample);
-    if (part.length > 0 && partChars + text.length + 1 > MAX_JSON_PARAM_CHARS) {
-      entries.push(`${head}${partStart},"x":[${part.join(",")}]}`);
-      partStart += part.length;
-      part = [];
-      partChars = head.length + 32;
-    }
-    part.push(text);
-    partChars += text.length + 1;
-  }
-  if (part.length > 0) entries.push(`${head}${partStart},"x":[${part.join(",")}]}`);
-  return entries;
+  return statements;
 }
 
 /** Joins JSON elements into as few arrays as fit MAX_JSON_PARAM_CHARS each. */

@@ -1,10 +1,14 @@
+import type { FlushEnd } from "./sample-buffer";
+
 /**
- * Small durable facts of a user object: its user id (stored at first contact) and its flush failure streak.
+ * Small durable facts of a user object: its user id (stored at first contact), its flush failure streak and
+ * the flush selection in flight.
  * Read once, then served from memory (the flush delay is asked for on every commit).
  */
 export class ObjectMeta {
   #userId: string | null;
   #flushFailures: number;
+  #pendingFlush: FlushEnd | null;
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID");
@@ -16,6 +20,8 @@ export class ObjectMeta {
     );
     this.#userId = (values.get("user_id") as string | undefined) ?? null;
     this.#flushFailures = (values.get("flush_failures") as number | undefined) ?? 0;
+    const pending = values.get("pending_flush") as string | undefined;
+    this.#pendingFlush = pending ? (JSON.parse(pending) as FlushEnd) : null;
   }
 
   get userId(): string | null {
@@ -35,6 +41,16 @@ export class ObjectMeta {
   set flushFailures(value: number) {
     this.#set("flush_failures", value);
     this.#flushFailures = value;
+  }
+
+  /** The end of the flush selection being written to D1 (null: none): a retry writes exactly it again. */
+  get pendingFlush(): FlushEnd | null {
+    return this.#pendingFlush;
+  }
+
+  set pendingFlush(value: FlushEnd | null) {
+    this.#set("pending_flush", value === null ? null : JSON.stringify(value));
+    this.#pendingFlush = value;
   }
 
   #set(key: string, value: SqlStorageValue): void {

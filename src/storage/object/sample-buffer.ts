@@ -26,6 +26,14 @@ export interface FlushSelection {
   pieces: FlushPiece[];
   /** Samples in the selection. */
   total: number;
+  /** Where it ends: a retried flush selects exactly up to here again, so it writes the same chunks. */
+  end: FlushEnd | null;
+}
+
+/** The last frame of a selection and the sample index it stops before. */
+export interface FlushEnd {
+  id: number;
+  end: number;
 }
 
 export interface FlushPiece {
@@ -108,19 +116,28 @@ export class SampleBuffer {
     }
   }
 
-  /** The oldest samples, up to `maxSamples`, in acceptance order (a frame may be cut to fit). */
-  selectForFlush(maxSamples: number): FlushSelection {
+  /**
+   * The oldest samples, up to `maxSamples`, in acceptance order (a frame may be cut to fit); or, given the end
+   * of an earlier selection that was not released, exactly that selection again.
+   */
+  selectForFlush(maxSamples: number, until: FlushEnd | null = null): FlushSelection {
     const pieces: FlushPiece[] = [];
     let total = 0;
     // A frame holds at least one sample, so maxSamples rows always suffice.
-    const rows = this.sql.exec<FrameRow>(
-      "SELECT id, relay_id, session_id, seq, n, flushed, samples FROM buffer ORDER BY id LIMIT ?",
-      maxSamples,
-    );
+    const rows = until
+      ? this.sql.exec<FrameRow>(
+          "SELECT id, relay_id, session_id, seq, n, flushed, samples FROM buffer WHERE id <= ? ORDER BY id",
+          until.id,
+        )
+      : this.sql.exec<FrameRow>(
+          "SELECT id, relay_id, session_id, seq, n, flushed, samples FROM buffer ORDER BY id LIMIT ?",
+          maxSamples,
+        );
     for (const row of rows) {
-      if (total >= maxSamples) break;
-      const remaining = row.n - row.flushed;
-      const count = Math.min(remaining, maxSamples - total);
+      if (!until && total >= maxSamples) break;
+      const stop = until && row.id === until.id ? until.end : row.n;
+      const count = until ? stop - row.flushed : Math.min(row.n - row.flushed, maxSamples - total);
+      if (count <= 0) continue;
       pieces.push({
         frame: {
           id: row.id,
@@ -136,7 +153,8 @@ export class SampleBuffer {
       });
       total += count;
     }
-    return { pieces, total };
+    const last = pieces.at(-1);
+    return { pieces, total, end: last ? { id: last.frame.id, end: last.offset + last.count } : null };
   }
 
   /**

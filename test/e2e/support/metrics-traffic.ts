@@ -61,7 +61,8 @@ export { parsePrometheusSamples as parseSamples } from "../../support/spec-metri
 
 /**
  * Scrapes `path` until it contains `mustContain` and two scrapes 1.5 s apart are equal (every flush has landed);
- * returns the text. Lines of remote_write_requests_total, which a running push moves, do not count as a change.
+ * returns the text. Lines of remote_write_requests_total and otlp_export_requests_total, which a running push
+ * moves, do not count as a change.
  */
 export async function settledScrape(
   baseUrl: string,
@@ -70,7 +71,7 @@ export async function settledScrape(
   timeoutMs = 60_000,
 ): Promise<string> {
   const deadline = Date.now() + timeoutMs;
-  const stable = (text: string) => text.replace(/^remote_write_requests_total.*$/gm, "");
+  const stable = (text: string) => text.replace(/^(remote_write|otlp_export)_requests_total.*$/gm, "");
   let previous = await scrapeText(baseUrl, path);
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 1_500));

@@ -24,8 +24,18 @@ export async function sendProtocolViolation(baseUrl: string, secret: string, use
       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
   );
   await upgraded;
+  // The server answers the violation with a close frame (opcode 0x8, code 1002): wait for it, not for a guess.
+  const closeFrame = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no close frame after a protocol violation")), 10_000);
+    socket.on("data", (d: Buffer) => {
+      if (d[0] === 0x88) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
   // FIN + reserved opcode 0x3, unmasked, 2 bytes of payload.
   socket.write(Buffer.from([0x83, 0x02, 0x68, 0x69]));
-  await new Promise((r) => setTimeout(r, 300));
+  await closeFrame;
   socket.destroy();
 }

@@ -1,4 +1,4 @@
-import type { PromSample } from "./render";
+import type { PromSample } from "./prometheus-samples";
 
 /**
  * Protobuf encoding of a Prometheus remote-write 1.0 `WriteRequest` (prometheus/prompb/remote.proto, types.proto):

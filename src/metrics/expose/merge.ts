@@ -3,11 +3,11 @@ import {
   type GaugePoint,
   type GaugeSnapshot,
   type HistogramPoint,
+  OTHER_USER,
   type ShardState,
   seriesKey,
   sortedLabels,
-} from "./delta";
-import { OTHER_USER } from "./shard-store";
+} from "../wire";
 
 /**
  * Every series, merged across shards, as one scrape or one remote-write push exposes it. Each list is sorted by
@@ -17,6 +17,8 @@ export interface MergedMetrics {
   counters: CounterPoint[];
   histograms: HistogramPoint[];
   gauges: GaugePoint[];
+  /** Epoch ms since which every shard has counted: the start time of the cumulative series. */
+  countingSince: number;
 }
 
 /** Gauges reported as 0 when no live object reports them, so dashboards and alerts always find them. */
@@ -67,6 +69,8 @@ export function mergeShardStates(states: ShardState[], userLabelLimit: number): 
       states.flatMap((s) => s.gauges),
       userLabelLimit,
     ),
+    // A shard whose storage was lost restarts at zero: from then on the sums count anew.
+    countingSince: Math.max(0, ...states.map((s) => s.countingSince ?? 0)),
   };
 }
 
@@ -107,5 +111,6 @@ export function withoutHttp(m: MergedMetrics): MergedMetrics {
     counters: m.counters.filter(app),
     histograms: m.histograms.filter(app),
     gauges: m.gauges.filter(app),
+    countingSince: m.countingSince,
   };
 }

@@ -1,6 +1,6 @@
 import { compress } from "snappyjs";
-import type { Config } from "../config";
-import type { PromSample } from "./render";
+import type { Config } from "../../config";
+import type { PromSample } from "./prometheus-samples";
 import { encodeWriteRequest } from "./write-request";
 
 /** Series per request: keeps each body well under receivers' limits (Grafana Cloud, Mimir) at 10k+ series. */

@@ -1,7 +1,17 @@
 /**
- * What senders (user objects, Worker isolates) ship to a MetricsShard, and what a shard answers for a scrape.
+ * The contract between the metrics stages: what senders (record/, ship/) deliver to a MetricsShard (aggregate/),
+ * what a shard answers for a scrape or a push (expose/), and the constants both sides rely on.
  * Plain data: it crosses Durable Object RPC (structured clone) and is persisted as JSON in outboxes.
  */
+
+/** The user_id value that sums every user without a label slot of their own (SPEC §5). */
+export const OTHER_USER = "_other";
+
+/**
+ * How often a sender that still has live state re-sends its unchanged gauge snapshot; the aggregator expires a
+ * snapshot not refreshed for several periods (aggregate/shard-store.ts, GAUGE_TTL_MS).
+ */
+export const GAUGE_REFRESH_MS = 60_000;
 
 export type Labels = Record<string, string>;
 
@@ -65,6 +75,8 @@ export interface ShardState {
   counters: CounterPoint[];
   histograms: HistogramPoint[];
   gauges: GaugeSnapshot[];
+  /** Epoch ms since which the shard has counted without losing state (its storage's creation). */
+  countingSince: number;
 }
 
 /** A stable identity for a series: name plus labels sorted by key. */

@@ -7,7 +7,7 @@ import {
   MeterProvider,
   MetricReader,
 } from "@opentelemetry/sdk-metrics";
-import type { CounterPoint, GaugePoint, HistogramPoint, Labels } from "./delta";
+import type { CounterPoint, GaugePoint, HistogramPoint, Labels } from "../wire";
 
 /**
  * A reader that is only ever collected explicitly: counters and histograms in DELTA temporality (each collect

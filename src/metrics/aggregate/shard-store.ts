@@ -1,16 +1,17 @@
+import { METRICS } from "../catalogue";
 import {
   type ApplyResult,
   type CounterPoint,
   type DeltaBatch,
+  GAUGE_REFRESH_MS,
   type GaugeSnapshot,
   type HistogramPoint,
   type Labels,
+  OTHER_USER,
   type ShardState,
   seriesKey,
   sortedLabels,
-} from "./delta";
-import { METRICS } from "./instruments";
-import { GAUGE_REFRESH_MS } from "./object-metrics";
+} from "../wire";
 
 /** How long a shard remembers a sender's highest applied seq; older batches are refused as possibly applied. */
 export const SENDER_TTL_MS = 7 * 24 * 3_600_000;
@@ -20,8 +21,6 @@ export const GAUGE_TTL_MS = 5 * GAUGE_REFRESH_MS;
 export const USER_LABEL_IDLE_MS = 24 * 3_600_000;
 /** last_seen of a labelled user is rewritten at most this often (one write per user per period, not per batch). */
 const LAST_SEEN_RESOLUTION_MS = 60_000;
-
-export const OTHER_USER = "_other";
 
 /** This shard's share of METRICS_USER_LABEL_LIMIT: the shares of all shards add up to the limit. */
 export function rosterLimit(limit: number, shards: number, index: number): number {
@@ -34,7 +33,7 @@ export function rosterLimit(limit: number, shards: number, index: number): numbe
  *
  * - counters and histograms: cumulative sums of every delta applied, one row per series (no value grows with
  *   the number of series, so nothing needs chunking: the largest row is one histogram's bucket counts);
- * - senders: the highest applied seq per sender, so a retried batch is applied once (outbox.ts);
+ * - senders: the highest applied seq per sender, so a retried batch is applied once (ship/outbox.ts);
  * - gauges: the latest snapshot per owner (user object, isolate), expiring after GAUGE_TTL_MS;
  * - user_labels: the users whose counters carry their own user_id label. Membership is sticky: a user gets a
  *   slot when first seen while slots are free and keeps it until idle for USER_LABEL_IDLE_MS; deltas of users
@@ -46,6 +45,7 @@ export class ShardStore {
   private readonly sql: SqlStorage;
   private readonly roster = new Map<string, number>();
   private readonly lastSeq = new Map<string, number>();
+  private readonly countingSince: number;
 
   constructor(storage: DurableObjectStorage) {
     this.storage = storage;
@@ -61,7 +61,13 @@ export class ShardStore {
       CREATE TABLE IF NOT EXISTS senders (sender TEXT PRIMARY KEY, last_seq INTEGER NOT NULL,
         expires_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS user_labels (user_id TEXT PRIMARY KEY, last_seen INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS shard_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
+    // The first construction on empty storage fixes when counting began (the OTLP start time).
+    this.sql.exec("INSERT OR IGNORE INTO shard_meta (key, value) VALUES ('counting_since', ?)", Date.now());
+    this.countingSince = this.sql
+      .exec<{ value: number }>("SELECT value FROM shard_meta WHERE key = 'counting_since'")
+      .one().value;
     for (const r of this.sql.exec<{ user_id: string; last_seen: number }>("SELECT * FROM user_labels")) {
       this.roster.set(r.user_id, r.last_seen);
     }
@@ -158,7 +164,7 @@ export class ShardStore {
         points: JSON.parse(r.points),
       });
     }
-    return { counters, histograms, gauges };
+    return { counters, histograms, gauges, countingSince: this.countingSince };
   }
 
   /** Drops expired gauges and senders, and folds users idle for USER_LABEL_IDLE_MS into _other. */

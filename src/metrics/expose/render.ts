@@ -1,20 +1,24 @@
 import { ValueType } from "@opentelemetry/api";
 import { PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
-import { emptyResource } from "@opentelemetry/resources";
+import { emptyResource, type Resource } from "@opentelemetry/resources";
 import {
   AggregationTemporality,
   DataPointType,
   type MetricData,
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
-import type { Labels } from "./delta";
-import { METRICS } from "./instruments";
+import { METRICS } from "../catalogue";
+import type { Labels } from "../wire";
 import type { MergedMetrics } from "./merge";
+import { type PromSample, samplesFromText } from "./prometheus-samples";
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 // No prefix, no timestamps, no target_info and no otel_scope_* labels: the names and labels are exactly SPEC §5.
 // No instrument has a unit, so there is no unit suffix and no `# UNIT` line (not part of format 0.0.4).
+// This serializer alone decides the Prometheus names: remote-write reads its samples back from this text
+// (prometheus-samples.ts), and OTLP sends the instrument names, which receivers name by the same OpenTelemetry
+// rules (test/e2e/metrics-otlp.e2e.test.ts compares a push with a scrape).
 const serializer = new PrometheusSerializer(undefined, false, undefined, true, true);
 const NO_TIME: [number, number] = [0, 0];
 
@@ -23,8 +27,30 @@ export function renderPrometheusText(merged: MergedMetrics): string {
   return serializer.serialize(toResourceMetrics(merged));
 }
 
+/** Times and resource of an OTLP push; a scrape has neither (the scraper stamps the samples). */
+export interface PointContext {
+  resource: Resource;
+  startTime: [number, number];
+  time: [number, number];
+  /** Leave out metrics that have no series yet (an OTLP receiver gains nothing from them). */
+  withoutEmpty: boolean;
+}
+
+const SCRAPE_CONTEXT: PointContext = {
+  resource: emptyResource(),
+  startTime: NO_TIME,
+  time: NO_TIME,
+  withoutEmpty: false,
+};
+
 /** The merged state as OpenTelemetry metric data (cumulative), one metric per name, sorted for stable output. */
-export function toResourceMetrics(merged: MergedMetrics): ResourceMetrics {
+export function toResourceMetrics(merged: MergedMetrics, context = SCRAPE_CONTEXT): ResourceMetrics {
+  const point = <T>(attributes: Labels, value: T) => ({
+    startTime: context.startTime,
+    endTime: context.time,
+    attributes,
+    value,
+  });
   const counters = byName(merged.counters);
   const gauges = byName(merged.gauges);
   const histograms = byName(merged.histograms);
@@ -72,37 +98,20 @@ export function toResourceMetrics(merged: MergedMetrics): ResourceMetrics {
       });
     }
   }
-  return { resource: emptyResource(), scopeMetrics: [{ scope: { name: "zander-edge" }, metrics }] };
+  return {
+    resource: context.resource,
+    scopeMetrics: [
+      {
+        scope: { name: "zander-edge" },
+        metrics: context.withoutEmpty ? metrics.filter((m) => m.dataPoints.length > 0) : metrics,
+      },
+    ],
+  };
 }
 
-function point<T>(attributes: Labels, value: T) {
-  return { startTime: NO_TIME, endTime: NO_TIME, attributes, value };
-}
-
-/** One Prometheus sample: `__name__` and labels as Prometheus sees them after a scrape of renderPrometheusText. */
-export interface PromSample {
-  labels: Labels;
-  value: number;
-}
-
-/** The same series renderPrometheusText exposes, as samples (for remote-write), named as the serializer names them. */
+/** The series renderPrometheusText exposes, as samples (for remote-write), with the serializer's names. */
 export function toPromSamples(merged: MergedMetrics): PromSample[] {
-  const out: PromSample[] = [];
-  for (const c of merged.counters)
-    out.push({ labels: { ...c.labels, __name__: `${c.name}_total` }, value: c.value });
-  for (const g of merged.gauges) out.push({ labels: { ...g.labels, __name__: g.name }, value: g.value });
-  for (const h of merged.histograms) {
-    out.push({ labels: { ...h.labels, __name__: `${h.name}_count` }, value: h.count });
-    out.push({ labels: { ...h.labels, __name__: `${h.name}_sum` }, value: h.sum });
-    let cumulative = 0;
-    h.counts.forEach((count, i) => {
-      cumulative += count;
-      const bound = h.boundaries[i];
-      const le = bound === undefined ? "+Inf" : String(bound);
-      out.push({ labels: { ...h.labels, le, __name__: `${h.name}_bucket` }, value: cumulative });
-    });
-  }
-  return out;
+  return samplesFromText(renderPrometheusText(merged));
 }
 
 /** The points grouped by metric name, in the order they come (mergeShardStates sorts them by series key). */

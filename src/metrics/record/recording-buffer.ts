@@ -19,33 +19,30 @@ export class RecordingBuffer {
   dirty = false;
   private readonly sums: { counter: Counter; pending: Map<string, PendingSum> }[] = [];
 
-  /** The same instruments, recording through this buffer. */
-  wrap<T extends object>(instruments: T): T {
-    const wrapped: Record<string, unknown> = {};
-    for (const [key, instrument] of Object.entries(instruments) as [string, Counter | Histogram][]) {
-      if ("add" in instrument) {
-        const pending = new Map<string, PendingSum>();
-        this.sums.push({ counter: instrument, pending });
-        wrapped[key] = {
-          add: (value: number, attributes: Attributes = {}, _context?: Context) => {
-            this.dirty = true;
-            let id = "";
-            for (const k in attributes) id += `${k}\u0000${String(attributes[k])}\u0001`;
-            const sum = pending.get(id);
-            if (sum) sum.value += value;
-            else pending.set(id, { attributes, value });
-          },
-        };
-      } else {
-        wrapped[key] = {
-          record: (value: number, attributes?: Attributes, context?: Context) => {
-            this.dirty = true;
-            instrument.record(value, attributes, context);
-          },
-        };
-      }
-    }
-    return wrapped as T;
+  /** The counter, with increments summed here until drain(). */
+  counter(counter: Counter): Counter {
+    const pending = new Map<string, PendingSum>();
+    this.sums.push({ counter, pending });
+    return {
+      add: (value: number, attributes: Attributes = {}, _context?: Context) => {
+        this.dirty = true;
+        let id = "";
+        for (const k in attributes) id += `${k}\u0000${String(attributes[k])}\u0001`;
+        const sum = pending.get(id);
+        if (sum) sum.value += value;
+        else pending.set(id, { attributes, value });
+      },
+    };
+  }
+
+  /** The histogram, recording straight into OpenTelemetry and raising `dirty`. */
+  histogram(histogram: Histogram): Histogram {
+    return {
+      record: (value: number, attributes?: Attributes, context?: Context) => {
+        this.dirty = true;
+        histogram.record(value, attributes, context);
+      },
+    };
   }
 
   /** Hands the summed counter increments to OpenTelemetry. */

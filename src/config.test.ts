@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, getConfig } from "./config";
+import type { Env } from "./env";
+
+const vars = (values: Partial<Env>) => values as Env;
+
+describe("getConfig", () => {
+  it("has SPEC §6's defaults: a buffer of 100,000 samples, tokens of at most 30 days", () => {
+    const config = getConfig(vars({}));
+    expect(config).toMatchObject({
+      bufferCapacity: 100_000,
+      maxSamplesPerFrame: 10_000,
+      maxTokenLifetimeS: 2_592_000,
+    });
+  });
+
+  it("refuses a buffer smaller than twice the frame limit, naming both variables", () => {
+    expect(() => getConfig(vars({ BUFFER_CAPACITY: "10000" }))).toThrow(
+      new ConfigError(
+        "Invalid configuration: BUFFER_CAPACITY (10000) must be at least twice MAX_SAMPLES_PER_FRAME (10000)",
+      ),
+    );
+    expect(() => getConfig(vars({ BUFFER_CAPACITY: "19", MAX_SAMPLES_PER_FRAME: "10" }))).toThrow(
+      /BUFFER_CAPACITY \(19\) must be at least twice MAX_SAMPLES_PER_FRAME \(10\)/,
+    );
+    expect(getConfig(vars({ BUFFER_CAPACITY: "20", MAX_SAMPLES_PER_FRAME: "10" })).bufferCapacity).toBe(20);
+  });
+
+  it("refuses a MAX_TOKEN_LIFETIME_S that is not a positive integer, naming it", () => {
+    for (const bad of ["0", "1.5", "forever"]) {
+      expect(() => getConfig(vars({ MAX_TOKEN_LIFETIME_S: bad })), bad).toThrow(
+        `MAX_TOKEN_LIFETIME_S must be an integer from 1 to 315360000, got ${JSON.stringify(bad)}`,
+      );
+    }
+    expect(getConfig(vars({ MAX_TOKEN_LIFETIME_S: "3600" })).maxTokenLifetimeS).toBe(3_600);
+  });
+});
