@@ -185,6 +185,9 @@ describe("the live view in Chromium", () => {
 
     const { page, errors } = await connectPage(consumerToken);
     await expect.poll(() => page.locator("#connection").textContent(), WAIT).toContain("Connected");
+    // A channel seen live but with nothing stored in the range below: its chart must say so.
+    expect(await post(100, [{ t: Date.now(), ch: "spo2", v: 97 }])).toEqual({ type: "ack", seq: 100 });
+    await expect.poll(() => page.locator('section[data-channel="spo2"]').count(), WAIT).toBe(1);
     const requests: URL[] = [];
     page.on("request", (r) => {
       const url = new URL(r.url());
@@ -203,6 +206,10 @@ describe("the live view in Chromium", () => {
       );
     await expect.poll(modeAndMessage, { timeout: 15_000 }).toBe("raw ");
     expect(await hr.getAttribute("data-points")).toBe("3000");
+    // Channels with nothing stored in the range say so rather than draw an empty chart.
+    expect(await page.locator('section[data-channel="spo2"] .summary').textContent()).toBe(
+      "No stored samples of this channel in this range.",
+    );
     await page.screenshot({ path: join(OUTPUT_DIR, "live-page-history-raw.png") });
 
     // Keyboard: focus leaves the inputs, then "-" zooms out twice: 4 minutes hold all 6,000 samples, too many
