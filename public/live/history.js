@@ -87,12 +87,15 @@ export async function loadRecent(userId, token, range, signal) {
   return samples;
 }
 
+/** Samples read to learn a range's channels: enough for every channel active at its start. */
+const DISCOVERY_LIMIT = 1000;
+
 /**
- * Channels that have stored samples in the range, from the first page of raw samples: for a viewer who opens
- * history before any live sample named the channels.
+ * Channels that have stored samples in the range, from its first raw samples (there is no list of channels):
+ * history shows these as well as the channels seen live.
  */
 export async function discoverChannels(userId, token, range, signal) {
-  const params = { from: range.from, to: range.to, limit: RAW_PAGE_LIMIT };
+  const params = { from: range.from, to: range.to, limit: DISCOVERY_LIMIT };
   const page = await getJson(
     `/v1/users/${encodeURIComponent(userId)}/samples?${query(params)}`,
     token,

@@ -250,8 +250,8 @@ async function loadRange() {
   const abort = new AbortController();
   state.history = abort;
   try {
-    let channels = [...new Set([...state.buffers.keys(), ...state.charts.keys()])].sort();
-    if (channels.length === 0) channels = await discoverChannels(userId, token, range, abort.signal);
+    const stored = await discoverChannels(userId, token, range, abort.signal);
+    const channels = [...new Set([...state.buffers.keys(), ...state.charts.keys(), ...stored])].sort();
     if (channels.length === 0) {
       ui.rangeLabel.textContent = `${labelFor(range)}: no stored samples in this range.`;
       return;
