@@ -114,7 +114,8 @@ describe("the live view in Chromium", () => {
     }
     await expect.poll(() => storedCount(seedFrom, t0), { timeout: 20_000 }).toBe(6_000);
 
-    const { page, errors } = await connectPage(consumerToken);
+    // Tall enough for all three charts: charts out of view are not redrawn, and the screenshot shows them all.
+    const { page, errors } = await connectPage(consumerToken, USER, { width: 1100, height: 1600 });
     await expect.poll(() => page.locator("#connection").textContent(), WAIT).toContain("Connected");
     expect(await page.locator("#socket-url").textContent()).toContain("token=hidden");
     const hr = page.locator('section[data-channel="hr"]');
