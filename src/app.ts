@@ -5,6 +5,7 @@ import { httpMetrics } from "./metrics/record/http-middleware";
 import { responseHeaders } from "./middleware/response-headers";
 import { requireValidConfig } from "./middleware/valid-config";
 import { health } from "./routes/health";
+import { livePage } from "./routes/live-page";
 import { metricsRoutes } from "./routes/metrics";
 import { errorResponse } from "./routes/route-error";
 import { samples } from "./routes/samples";
@@ -20,6 +21,7 @@ app.route("/", health);
 app.route("/", metricsRoutes);
 app.route("/", streams);
 app.route("/", samples);
+app.route("/", livePage);
 
 app.notFound((c) =>
   errorResponse(c, { status: 404, code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` }),

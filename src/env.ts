@@ -6,6 +6,8 @@ export interface Env {
   DB: D1Database;
   USER_STREAM: DurableObjectNamespace<UserStream>;
   METRICS_SHARD: DurableObjectNamespace<MetricsShard>;
+  /** Static files of the live view (`public/`, wrangler.toml `[assets]`). */
+  ASSETS: Fetcher;
 
   // Secrets: `wrangler secret put NAME` in production, `.dev.vars` locally.
   AUTH_SECRET?: string;

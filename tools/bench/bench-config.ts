@@ -32,6 +32,8 @@ export function writeBenchConfig(
   };
   replace(/^main\s*=.*$/m, `main = ${JSON.stringify(main)}${noBundle ? "\nno_bundle = true" : ""}`);
   replace(/^migrations_dir\s*=.*$/m, `migrations_dir = ${JSON.stringify(join(root, "migrations"))}`);
+  // The config lives in another directory: the live view's assets by absolute path, like the migrations.
+  replace(/^directory\s*=.*$/m, `directory = ${JSON.stringify(join(root, "public"))}`);
   for (const [binding, className] of Object.entries(CEILING_BINDINGS)) {
     config += `\n[[durable_objects.bindings]]\nname = "${binding}"\nclass_name = "${className}"\n`;
   }

@@ -1,0 +1,109 @@
+// Loads stored history for a time range: buckets from `/series` for every channel in one request, then raw
+// samples from `/samples` (cursor by cursor) for the channels whose range holds few enough samples to draw
+// them all. Every request is capped (MAX_BUCKETS, RAW_POINT_LIMIT), so a day at 50 Hz never floods the tab.
+import { getJson, query } from "./api.js";
+import {
+  bucketColumns,
+  RAW_PAGE_LIMIT,
+  RAW_POINT_LIMIT,
+  sampleColumns,
+  seriesRequest,
+  wantsRaw,
+} from "./history-plan.js";
+
+/**
+ * Returns {step, channels: Map<ch, {kind: "buckets", columns, samples} | {kind: "raw", columns, cut}>,
+ * errors: string[]} for [from, to).
+ */
+export async function loadHistory(userId, token, channels, range, signal) {
+  const user = encodeURIComponent(userId);
+  const request = seriesRequest(range.from, range.to);
+  const body = await getJson(
+    `/v1/users/${user}/series?${query({ ...request, ch: channels })}`,
+    token,
+    signal,
+  );
+  const errors = [...(body.errors ?? [])].map(describeError);
+  const result = new Map();
+  const rawLoads = [];
+  for (const s of body.series ?? []) {
+    // A channel without buckets has nothing stored in the range: left out, the page says so.
+    if (s.buckets.length === 0) continue;
+    const samples = s.buckets.reduce((n, b) => n + b.count, 0);
+    if (wantsRaw(s.buckets)) {
+      rawLoads.push(
+        loadRaw(user, token, s.ch, range, signal).then(({ samples: rows, cut, errors: e }) => {
+          result.set(s.ch, { kind: "raw", columns: sampleColumns(rows), cut });
+          errors.push(...e);
+        }),
+      );
+    } else {
+      result.set(s.ch, { kind: "buckets", columns: bucketColumns(s.buckets, request.step), samples });
+    }
+  }
+  await Promise.all(rawLoads);
+  return { step: request.step, channels: result, errors };
+}
+
+/** Raw samples of one channel in the range, following `next_cursor`, at most RAW_POINT_LIMIT of them. */
+async function loadRaw(user, token, ch, range, signal) {
+  const samples = [];
+  const errors = [];
+  let cursor;
+  for (;;) {
+    const limit = Math.min(RAW_PAGE_LIMIT, RAW_POINT_LIMIT - samples.length);
+    const params = { from: range.from, to: range.to, limit, ch, cursor };
+    const page = await getJson(`/v1/users/${user}/samples?${query(params)}`, token, signal);
+    errors.push(...(page.errors ?? []).map(describeError));
+    // The route filters by `ch`; filtering again costs nothing and keeps other channels off this chart.
+    for (const s of page.samples) if (s.ch === ch) samples.push(s);
+    if (!page.has_more || !page.next_cursor) return { samples, cut: false, errors };
+    if (samples.length >= RAW_POINT_LIMIT) return { samples, cut: true, errors };
+    cursor = page.next_cursor;
+  }
+}
+
+/** Stored samples the live charts start with, at most this many (the socket adds the rest). */
+export const RECENT_CAP = 20_000;
+/** Samples per request for them: the most the samples route returns at once. */
+const RECENT_PAGE_LIMIT = 10_000;
+
+/**
+ * The stored samples of the live window, oldest first, at most RECENT_CAP: the socket's backlog holds only what
+ * the user's object has not yet written to D1, so without these a fresh live chart would start nearly empty.
+ */
+export async function loadRecent(userId, token, range, signal) {
+  const user = encodeURIComponent(userId);
+  const samples = [];
+  let cursor;
+  while (samples.length < RECENT_CAP) {
+    const limit = Math.min(RECENT_PAGE_LIMIT, RECENT_CAP - samples.length);
+    const params = { from: range.from, to: range.to, limit, cursor };
+    const page = await getJson(`/v1/users/${user}/samples?${query(params)}`, token, signal);
+    samples.push(...page.samples);
+    if (!page.has_more || !page.next_cursor) break;
+    cursor = page.next_cursor;
+  }
+  return samples;
+}
+
+/** Samples read to learn a range's channels: enough for every channel active at its start. */
+const DISCOVERY_LIMIT = 1000;
+
+/**
+ * Channels that have stored samples in the range, from its first raw samples (there is no list of channels):
+ * history shows these as well as the channels seen live.
+ */
+export async function discoverChannels(userId, token, range, signal) {
+  const params = { from: range.from, to: range.to, limit: DISCOVERY_LIMIT };
+  const page = await getJson(
+    `/v1/users/${encodeURIComponent(userId)}/samples?${query(params)}`,
+    token,
+    signal,
+  );
+  return [...new Set(page.samples.map((s) => s.ch))].sort();
+}
+
+function describeError(e) {
+  return typeof e === "string" ? e : (e?.message ?? JSON.stringify(e));
+}

@@ -1,0 +1,36 @@
+import { type Context, Hono } from "hono";
+import type { Env } from "../env";
+import { errorResponse } from "./route-error";
+
+/**
+ * `GET /live` and its files under `/live/` (SPEC §2): the live view's static files from `public/`, served through
+ * the ASSETS binding (wrangler.toml `[assets]`, run_worker_first). The page talks only to this origin; the
+ * headers below hold it to that, and keep it out of frames and referrers.
+ */
+export const livePage = new Hono<{ Bindings: Env }>()
+  .get("/live", (c) => serveAsset(c))
+  .get("/live/:file{[A-Za-z0-9_.-]+}", (c) => serveAsset(c));
+
+export const LIVE_PAGE_HEADERS: Record<string, string> = {
+  "Content-Security-Policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "Referrer-Policy": "no-referrer",
+  "X-Content-Type-Options": "nosniff",
+};
+
+async function serveAsset(c: Context<{ Bindings: Env }>): Promise<Response> {
+  const asset = await c.env.ASSETS.fetch(c.req.raw);
+  const redirected = asset.status >= 300 && asset.status < 400 && asset.status !== 304;
+  if (asset.status === 404 || redirected) {
+    // Only exact file names are served: no directory listings, no redirects to other spellings.
+    return errorResponse(c, {
+      status: 404,
+      code: "not_found",
+      message: `No file ${c.req.path} in the live view`,
+    });
+  }
+  const response = new Response(asset.body, asset);
+  for (const [name, value] of Object.entries(LIVE_PAGE_HEADERS)) response.headers.set(name, value);
+  return response;
+}
