@@ -4,20 +4,8 @@
 //      validating that frame (the cheapest part of ingesting it: no storage, no ack).
 // Run: `node tools/bench-metrics.ts` (Node 22). `benchRender()` and `benchRecording()` are exported for
 // `npm run bench`. Measured in Node, not workerd: inside workerd the clocks only advance across I/O.
-import { registerHooks } from "node:module";
+import "./lib/src-imports.ts";
 import { parseArgs } from "node:util";
-
-// src/ imports omit the `.ts` extension (bundler style); let Node's type stripping resolve them too.
-registerHooks({
-  resolve(specifier, context, next) {
-    try {
-      return next(specifier, context);
-    } catch (err) {
-      if (specifier.startsWith(".") && !specifier.endsWith(".ts")) return next(`${specifier}.ts`, context);
-      throw err;
-    }
-  },
-});
 
 const { mergeShardStates } = await import("../src/metrics/expose/merge.ts");
 const { renderPrometheusText } = await import("../src/metrics/expose/render.ts");

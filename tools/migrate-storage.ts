@@ -14,16 +14,8 @@ type ChunkSample = import("../src/storage/d1/chunk-codec.ts").ChunkSample;
 const USAGE = `Usage: npm run migrate:storage -- (--local [--persist-to DIR] | --remote) [--env NAME] [--batch N] [--max-batches N]
   Converts 0.1's per-sample rows into chunks, in batches of --batch rows (default 5000), and verifies the counts.`;
 
-interface LegacyRow {
-  user_id: string;
-  relay_id: string;
-  session_id: string;
-  seq: number;
-  idx: number;
-  t: number;
-  ch: string;
-  v: number;
-}
+/** A row of 0.1's `samples` table: a stored sample and its user. */
+type LegacyRow = import("../src/storage/d1/reader.ts").StoredSample & { user_id: string };
 
 function fail(message: string): never {
   console.error(`${message}\n${USAGE}`);

@@ -3,21 +3,9 @@
 // for `npm run bench`. Data comes from a seeded generator, so sizes are the same on every run. Timings are
 // Node's (inside workerd the clocks only advance across I/O); Node's CompressionStream costs a few hundred µs
 // per stream, which dominates small chunks.
-import { registerHooks } from "node:module";
+import "../lib/src-imports.ts";
 import { pathToFileURL } from "node:url";
 import { gaussian, prng, T0 } from "./data-shapes.ts";
-
-// src/ imports omit the `.ts` extension (bundler style); let Node's type stripping resolve them too.
-registerHooks({
-  resolve(specifier, context, next) {
-    try {
-      return next(specifier, context);
-    } catch (err) {
-      if (specifier.startsWith(".") && !specifier.endsWith(".ts")) return next(`${specifier}.ts`, context);
-      throw err;
-    }
-  },
-});
 
 const { decodeChunk, encodeChunk } = await import("../../src/storage/d1/chunk-codec.ts");
 type ChunkSample = import("../../src/storage/d1/chunk-codec.ts").ChunkSample;

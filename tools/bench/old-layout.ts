@@ -1,3 +1,4 @@
+import { MAX_JSON_PARAM_CHARS, packJsonArrays } from "../../src/storage/d1/writer";
 import type { FlushPiece } from "../../src/storage/object/sample-buffer";
 
 /**
@@ -5,7 +6,6 @@ import type { FlushPiece } from "../../src/storage/object/sample-buffer";
  * measure the old layout beside the new one in the same run: one `samples` row per sample (migrations/0001,
  * plus its (user_id, t) index), inserted from one JSON parameter per statement expanded with json_each().
  */
-const MAX_JSON_PARAM_CHARS = 90_000;
 
 const INSERT_SAMPLES = `WITH f AS MATERIALIZED (
   SELECT json_extract(value, '$.r') AS r, json_extract(value, '$.s') AS s, json_extract(value, '$.q') AS q,
@@ -54,22 +54,4 @@ function pieceEntries({ frame, offset, count }: FlushPiece): string[] {
   }
   if (part.length > 0) entries.push(`${head}${partStart},"x":[${part.join(",")}]}`);
   return entries;
-}
-
-/** Joins JSON elements into as few arrays as fit MAX_JSON_PARAM_CHARS each. */
-function packJsonArrays(entries: string[]): string[] {
-  const arrays: string[] = [];
-  let current: string[] = [];
-  let chars = 2;
-  for (const entry of entries) {
-    if (current.length > 0 && chars + entry.length + 1 > MAX_JSON_PARAM_CHARS) {
-      arrays.push(`[${current.join(",")}]`);
-      current = [];
-      chars = 2;
-    }
-    current.push(entry);
-    chars += entry.length + 1;
-  }
-  if (current.length > 0) arrays.push(`[${current.join(",")}]`);
-  return arrays;
 }

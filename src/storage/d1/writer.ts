@@ -86,7 +86,7 @@ export function insertChunks(db: D1Database, userId: string, chunks: ChunkRow[])
 }
 
 /** Joins JSON elements into as few arrays as fit MAX_JSON_PARAM_CHARS each. */
-function packJsonArrays(entries: string[]): string[] {
+export function packJsonArrays(entries: string[]): string[] {
   const arrays: string[] = [];
   let current: string[] = [];
   let chars = 2;
