@@ -1,5 +1,4 @@
 import { evictDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { flushAll, readAllSamples, runFlush, userStub } from "../support/user-object";
 import { connect, samplesFrame } from "../support/ws-client";

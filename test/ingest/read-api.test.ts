@@ -25,7 +25,7 @@ async function getSeries(user: string, query: string) {
   const res = await exports.default.fetch(`${BASE}/v1/users/${user}/series${query}`, {
     headers: { Authorization: `Bearer ${await tokenFor(user, "consumer")}` },
   });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, body: (await res.json()) as Frame };
 }
 
 const key = (s: Record<string, unknown>) => `${s.relay_id}/${s.seq}/${s.idx}`;
@@ -141,7 +141,7 @@ describe("read API over chunks", () => {
 
   it("keeps every v bit for bit, -0 included, from the relay to the consumer and back from D1", async () => {
     const user = "read-exact";
-    const values = [-0, 0, 5e-324, -1.7976931348623157e308, 0.30000000000000004, 9007199254740993];
+    const values = [-0, 0, 5e-324, -1.7976931348623157e308, 0.30000000000000004, 2 ** 53 + 2];
     const consumer = await connect("consumer", user);
     const relay = await connect("relay", user);
     // As a relay's JSON encoder writes them: "-0" stays "-0" on the wire (JSON.stringify would write 0).
