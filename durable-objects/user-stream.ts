@@ -25,6 +25,9 @@ import { StreamMetrics } from "../src/stream/stream-metrics";
 import { jittered } from "../src/util/jitter";
 
 /**
+ * (Over 300 lines on purpose: the runtime's entry points, webSocketMessage to alarm, and the one transaction that
+ * makes a batch of frames durable, read top to bottom here in the order a frame travels.)
+ *
  * One per user: the user's relay and consumer sockets, its durable sample buffer, the relays' acked seqs and
  * the sessions, all in the object's SQLite storage; the alarm flushes to D1. This class only wires the parts
  * under src/stream/ together; docs/architecture.md follows a frame through them.
