@@ -6,8 +6,8 @@ import { E2E_AUTH_SECRET } from "./support/metrics-traffic";
 import { groupRssMiB, RawConsumer } from "./support/raw-consumer";
 
 const PORT = 18841;
-const FRAMES = 160;
-const SAMPLES_PER_FRAME = 10_000; // ~500 KB of JSON a frame: ~65 MiB a pass, far beyond a consumer's bound
+const FRAMES = 240;
+const SAMPLES_PER_FRAME = 10_000; // ~500 KB of JSON a frame: ~100 MiB a pass, far beyond a consumer's bound
 
 /** The never-reading consumer of SPEC §3: closed 1013, and the runtime's memory does not follow its backlog. */
 describe("a consumer that never reads", () => {
