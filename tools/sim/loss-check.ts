@@ -54,24 +54,32 @@ export interface LossReport {
 
 const EXAMPLES = 5;
 
-/** Compares what was acked with what was read back, user by user. Pure: no I/O. */
-export function checkLoss(
-  ledgers: ReadonlyMap<string, UserLedger>,
-  storedByUser: ReadonlyMap<string, readonly StoredSample[]>,
-): LossReport {
-  const report: LossReport = {
+/** A report with nothing counted yet (`stored` as given). */
+export function emptyLossReport(stored = 0): LossReport {
+  return {
     ok: false,
     expected: 0,
-    stored: 0,
+    stored,
     missing: 0,
     duplicates: 0,
     unexpected: 0,
     unconfirmed: 0,
     examples: { missing: [], duplicates: [], unexpected: [] },
   };
-  const note = (list: string[], text: string) => {
-    if (list.length < EXAMPLES) list.push(text);
-  };
+}
+
+/** Keeps `text` as an example while the list has fewer than EXAMPLES. */
+export function noteExample(list: string[], text: string): void {
+  if (list.length < EXAMPLES) list.push(text);
+}
+
+/** Compares what was acked with what was read back, user by user. Pure: no I/O. */
+export function checkLoss(
+  ledgers: ReadonlyMap<string, UserLedger>,
+  storedByUser: ReadonlyMap<string, readonly StoredSample[]>,
+): LossReport {
+  const report = emptyLossReport();
+  const note = noteExample;
   const users = new Set([...ledgers.keys(), ...storedByUser.keys()]);
   for (const userId of users) {
     const ledger = ledgers.get(userId) ?? emptyLedger();

@@ -1,7 +1,11 @@
-import type { LossReport, StoredSample, UserLedger } from "./loss-check.ts";
+import {
+  emptyLossReport,
+  type LossReport,
+  noteExample,
+  type StoredSample,
+  type UserLedger,
+} from "./loss-check.ts";
 import { jsonNumber, type SentFrame } from "./replay-frames.ts";
-
-const EXAMPLES = 5;
 
 /**
  * The replay's loss check, exact: the samples of the acked frames must be stored as they were in the file,
@@ -16,19 +20,8 @@ export function checkReplay(
   channels: readonly string[],
   stored: readonly StoredSample[],
 ): LossReport {
-  const report: LossReport = {
-    ok: false,
-    expected: 0,
-    stored: stored.length,
-    missing: 0,
-    duplicates: 0,
-    unexpected: 0,
-    unconfirmed: 0,
-    examples: { missing: [], duplicates: [], unexpected: [] },
-  };
-  const note = (list: string[], text: string) => {
-    if (list.length < EXAMPLES) list.push(text);
-  };
+  const report = emptyLossReport(stored.length);
+  const note = noteExample;
   /** By sample key: copies required (acked), copies tolerated (unconfirmed), copies read back. */
   const tally = new Map<string, { required: number; tolerated: number; found: number }>();
   const entry = (key: string) => {
