@@ -13,7 +13,7 @@ import {
 } from "../src/protocol/frames";
 import { TOKEN_EXP_HEADER, USER_HEADER } from "../src/protocol/object-request";
 import { type ParsedSamples, parseClientFrame } from "../src/protocol/parse-frame";
-import { type ObjectStores, openStores } from "../src/storage/object/stores";
+import { type ObjectStores, openStores } from "../src/storage/stream-state/stores";
 import { Admission } from "../src/stream/admission";
 import { AlarmPlan } from "../src/stream/alarm-plan";
 import { CommitQueue, type PendingOp, type Reply } from "../src/stream/commit-queue";

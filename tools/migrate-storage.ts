@@ -9,7 +9,7 @@ import "./lib/src-imports.ts";
 
 const { chunkRow, cut } = await import("../src/storage/d1/chunk-rows.ts");
 type ChunkRow = import("../src/storage/d1/chunk-rows.ts").ChunkRow;
-type ChunkSample = import("../src/storage/d1/chunk-codec.ts").ChunkSample;
+type ChunkSample = import("../src/storage/chunk/chunk-codec.ts").ChunkSample;
 
 const USAGE = `Usage: npm run migrate:storage -- (--local [--persist-to DIR] | --remote) [--env NAME] [--batch N] [--max-batches N]
   Converts 0.1's per-sample rows into chunks, in batches of --batch rows (default 5000), and verifies the counts.`;

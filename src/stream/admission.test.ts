@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Config } from "../config";
 import type { SamplesFrame } from "../protocol/frames";
-import type { AckedSeqs, SeqStatus } from "../storage/object/acked-seqs";
+import type { AckedSeqs, SeqStatus } from "../storage/stream-state/acked-seqs";
 import { Admission } from "./admission";
 
 const config = { bufferCapacity: 100 } as Config;

@@ -1,7 +1,7 @@
 import type { Config } from "../config";
 import { type ErrorFrame, errorFrame, type SamplesFrame } from "../protocol/frames";
 import { peekSamplesHead } from "../protocol/peek-frame";
-import type { AckedSeqs } from "../storage/object/acked-seqs";
+import type { AckedSeqs } from "../storage/stream-state/acked-seqs";
 import { jittered } from "../util/jitter";
 
 export type Decision =

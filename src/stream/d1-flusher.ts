@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import { type FlushedRows, writeFlushBatch } from "../storage/d1/writer";
-import type { ObjectStores } from "../storage/object/stores";
+import type { ObjectStores } from "../storage/stream-state/stores";
 import type { StreamMetrics } from "./stream-metrics";
 
 /** Longest wait between D1 flush retries (the backoff doubles from FLUSH_INTERVAL_MS up to this). */

@@ -1,5 +1,5 @@
 import { errorFrame, samplesFrameText } from "../protocol/frames";
-import type { SampleBuffer } from "../storage/object/sample-buffer";
+import type { SampleBuffer } from "../storage/stream-state/sample-buffer";
 import type { Sockets } from "./sockets";
 import type { StreamMetrics } from "./stream-metrics";
 

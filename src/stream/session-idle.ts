@@ -1,4 +1,4 @@
-import type { SessionStore } from "../storage/object/sessions";
+import type { SessionStore } from "../storage/stream-state/sessions";
 
 /**
  * Open sessions that no connected relay carries start their SESSION_IDLE_MS countdown at `now` (SPEC §3: a

@@ -2,8 +2,8 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeFlushBatch } from "../../src/storage/d1/writer";
-import { ObjectMeta } from "../../src/storage/object/object-meta";
-import { SampleBuffer } from "../../src/storage/object/sample-buffer";
+import { ObjectMeta } from "../../src/storage/stream-state/object-meta";
+import { SampleBuffer } from "../../src/storage/stream-state/sample-buffer";
 import { objectRows, readSamples, runFlush, userStub } from "../support/user-object";
 import { connect, samplesFrame } from "../support/ws-client";
 

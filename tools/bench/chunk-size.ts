@@ -1,4 +1,4 @@
-// Size and speed of the Storage v2 chunk codec (src/storage/d1/chunk-codec.ts) on three shapes of sensor data,
+// Size and speed of the Storage v2 chunk codec (src/storage/chunk/chunk-codec.ts) on three shapes of sensor data,
 // printed as a markdown table. Run: `node tools/bench/chunk-size.ts` (Node 22); `chunkSizeTable()` is exported
 // for `npm run bench`. Data comes from a seeded generator, so sizes are the same on every run. Timings are
 // Node's (inside workerd the clocks only advance across I/O); Node's CompressionStream costs a few hundred µs
@@ -7,8 +7,8 @@ import "../lib/src-imports.ts";
 import { pathToFileURL } from "node:url";
 import { gaussian, prng, T0 } from "./data-shapes.ts";
 
-const { decodeChunk, encodeChunk } = await import("../../src/storage/d1/chunk-codec.ts");
-type ChunkSample = import("../../src/storage/d1/chunk-codec.ts").ChunkSample;
+const { decodeChunk, encodeChunk } = await import("../../src/storage/chunk/chunk-codec.ts");
+type ChunkSample = import("../../src/storage/chunk/chunk-codec.ts").ChunkSample;
 
 /**
  * Estimated bytes of one chunk row besides its blob: four id/channel texts (~50 B), seq and t bounds, count and

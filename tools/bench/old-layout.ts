@@ -1,5 +1,5 @@
 import { MAX_JSON_PARAM_CHARS, packJsonArrays } from "../../src/storage/d1/writer";
-import type { FlushPiece } from "../../src/storage/object/sample-buffer";
+import type { FlushPiece } from "../../src/storage/stream-state/sample-buffer";
 
 /**
  * The D1 write of release 0.1 (commit 7687c18, src/storage/d1-flush.ts), kept here only so the benchmark can

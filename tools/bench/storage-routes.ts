@@ -2,7 +2,7 @@ import { getConfig } from "../../src/config";
 import type { Env } from "../../src/env";
 import { chunkRows } from "../../src/storage/d1/chunk-rows";
 import { writeFlushBatch } from "../../src/storage/d1/writer";
-import type { BufferedFrame, FlushPiece } from "../../src/storage/object/sample-buffer";
+import type { BufferedFrame, FlushPiece } from "../../src/storage/stream-state/sample-buffer";
 import { STORAGE_SHAPES } from "./data-shapes";
 import { writeOldLayoutBatch } from "./old-layout";
 

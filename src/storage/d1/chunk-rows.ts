@@ -1,6 +1,6 @@
 import type { Sample } from "../../protocol/frames";
-import type { FlushPiece } from "../object/sample-buffer";
-import { type ChunkSample, chunkStats, encodeChunk } from "./chunk-codec";
+import { type ChunkSample, chunkStats, encodeChunk } from "../chunk/chunk-codec";
+import type { FlushPiece } from "../stream-state/sample-buffer";
 
 /** Samples per chunk at most: large enough to compress well, small enough to decode for a narrow read. */
 export const MAX_SAMPLES_PER_CHUNK = 4_096;

@@ -1,5 +1,5 @@
-import type { ChunkSample } from "./chunk-codec";
-import { ChunkDecodeError, decodeChunk } from "./chunk-codec";
+import type { ChunkSample } from "../chunk/chunk-codec";
+import { ChunkDecodeError, decodeChunk } from "../chunk/chunk-codec";
 import { MAX_CHUNK_SPAN_MS } from "./chunk-rows";
 
 /** A stored sample as the read API returns it (SPEC §2). */

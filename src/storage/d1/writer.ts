@@ -1,5 +1,5 @@
-import type { FlushPiece } from "../object/sample-buffer";
-import type { SessionRowForD1 } from "../object/sessions";
+import type { FlushPiece } from "../stream-state/sample-buffer";
+import type { SessionRowForD1 } from "../stream-state/sessions";
 import { type ChunkRow, chunkRows } from "./chunk-rows";
 
 /**
