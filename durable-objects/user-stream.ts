@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type Config, getConfig } from "../src/config";
 import type { Env } from "../src/env";
 import type { UserGaugeSnapshot } from "../src/metrics/record/instruments";
+import { framePrint } from "../src/protocol/frame-print";
 import {
   ackFrame,
   type ErrorFrame,
@@ -157,11 +158,12 @@ export class UserStream extends DurableObject<Env> {
   // ---- frames ------------------------------------------------------------------------------------------
 
   #admit(parsed: ParsedSamples, receivedAt: number, reply: Reply, viaHttp: boolean): void {
-    const decision = this.#admission.admit(parsed.frame, receivedAt);
+    const print = framePrint(parsed.frame.session_id, parsed.samplesJson);
+    const decision = this.#admission.admit(parsed, print, receivedAt);
     if (decision.kind === "refuse") this.#refuse("samples", decision.error, reply);
     else if (decision.kind === "duplicate") {
       this.#queue.push({ kind: "reply", frame: ackFrame(parsed.frame.seq), receivedAt, reply });
-    } else this.#queue.push({ kind: "samples", parsed, receivedAt, reply, viaHttp });
+    } else this.#queue.push({ kind: "samples", parsed, print, receivedAt, reply, viaHttp });
   }
 
   /** Answers with an error, after the answers of the frames queued before it (answers stay in order). */
@@ -188,8 +190,8 @@ export class UserStream extends DurableObject<Env> {
           if (op.kind === "samples") {
             const { frame } = op.parsed;
             if (sessions.start(frame.session_id, frame.relay_id, now) === "created") created++;
-            buffer.append(op.parsed);
-            acked.add(frame.relay_id, frame.seq, now);
+            buffer.append(op.parsed, op.print);
+            acked.committed({ relayId: frame.relay_id, seq: frame.seq, print: op.print });
             sampleCounts.set(
               frame.session_id,
               (sampleCounts.get(frame.session_id) ?? 0) + frame.samples.length,
@@ -203,7 +205,6 @@ export class UserStream extends DurableObject<Env> {
             if (sessions.end(op.frame.session_id, now)) ended++;
           }
         }
-        acked.persist();
         for (const [sessionId, count] of sampleCounts) sessions.addSamples(sessionId, count);
         // Sessions fed over HTTP have no socket to wait for: idle from their last frame.
         const carried = viaHttp.size > 0 ? this.#sockets.carriedSessions() : new Set<string>();

@@ -1,5 +1,6 @@
 import type { Config } from "../config";
-import { type ErrorFrame, errorFrame, type SamplesFrame } from "../protocol/frames";
+import { type ErrorFrame, errorFrame } from "../protocol/frames";
+import type { ParsedSamples } from "../protocol/parse-frame";
 import { peekSamplesHead } from "../protocol/peek-frame";
 import type { AckedSeqs } from "../storage/stream-state/acked-seqs";
 import { jittered } from "../util/jitter";
@@ -23,8 +24,8 @@ const MIN_RETRY_AFTER_MS = 100;
  * a parse per refusal nor comes back as one wave (docs/architecture.md, "Backpressure").
  */
 export class Admission {
-  /** Seqs admitted into the commit queue and not committed yet, per relay. */
-  readonly #queued = new Map<string, Set<number>>();
+  /** Seqs admitted into the commit queue and not committed yet, per relay: seq → content print. */
+  readonly #queued = new Map<string, Map<number, number>>();
   #queuedSamples = 0;
   /** Relays told buffer_full, until when: their frames before then are refused from the head alone. */
   readonly #retryAt = new Map<string, number>();
@@ -63,9 +64,16 @@ export class Admission {
     return this.#bufferFull(head.relayId, head.seq, now);
   }
 
-  admit(frame: SamplesFrame, now: number): Decision {
+  /** `print`: the frame's content print (src/protocol/frame-print.ts). */
+  admit({ frame }: ParsedSamples, print: number, now: number): Decision {
     const { relay_id: relayId, seq } = frame;
-    if (this.#isDuplicate(relayId, seq)) return { kind: "duplicate" };
+    if (this.#isDuplicate(relayId, seq)) {
+      const stored = this.#queued.get(relayId)?.get(seq) ?? this.acked().printOf(relayId, seq);
+      // Unknown print: acked by a release that kept none; taken as the same frame, as it always was.
+      if (stored === null || stored === print) return { kind: "duplicate" };
+      const message = `seq: ${seq} was already acked for relay ${relayId} with other content (another session or other samples); a relay that restarted its numbering must use a new relay_id`;
+      return { kind: "refuse", error: errorFrame("invalid", message, seq) };
+    }
     if (this.acked().status(relayId, seq) === "forgotten") {
       const floor = this.acked().floor(relayId);
       const message = `seq: ${seq} is older than this relay's dedup window (seqs up to ${floor} are forgotten); a relay that restarts its numbering must use a new relay_id`;
@@ -78,10 +86,10 @@ export class Admission {
     this.#queuedSamples += count;
     let seqs = this.#queued.get(relayId);
     if (!seqs) {
-      seqs = new Set();
+      seqs = new Map();
       this.#queued.set(relayId, seqs);
     }
-    seqs.add(seq);
+    seqs.set(seq, print);
     return { kind: "store" };
   }
 

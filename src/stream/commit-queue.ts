@@ -5,7 +5,14 @@ export type Reply = (frame: ReplyFrame) => void;
 
 /** A frame waiting for the next commit, in arrival order. */
 export type PendingOp =
-  | { kind: "samples"; parsed: ParsedSamples; receivedAt: number; reply: Reply; viaHttp: boolean }
+  | {
+      kind: "samples";
+      parsed: ParsedSamples;
+      print: number;
+      receivedAt: number;
+      reply: Reply;
+      viaHttp: boolean;
+    }
   /** An answer that must not overtake the frames queued before it: a duplicate's ack, or an error. */
   | { kind: "reply"; frame: ReplyFrame; receivedAt: number; reply: Reply }
   | { kind: "session_start"; frame: SessionStartFrame; receivedAt: number }
@@ -13,8 +20,8 @@ export type PendingOp =
 
 /**
  * Frames wait here for ONE commit: a zero-delay timer drains the queue, so every frame that arrived while the
- * previous turn ran joins the same SQLite transaction (each commit costs ~0.3-0.5 ms on disk; LESSONS in
- * docs/architecture.md, "Commit batching").
+ * previous turn ran joins the same SQLite transaction (each commit costs ~0.3-0.5 ms on disk:
+ * docs/architecture.md, "A frame's way").
  */
 export class CommitQueue {
   #ops: PendingOp[] = [];

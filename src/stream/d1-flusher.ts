@@ -51,7 +51,7 @@ export class D1Flusher {
         return;
       }
       this.storage.transactionSync(() => {
-        buffer.release(selection);
+        this.stores().acked.released(buffer.release(selection), Date.now());
         meta.pendingFlush = null;
         sessions.synced(sessionRows);
         if (meta.flushFailures > 0) meta.flushFailures = 0;

@@ -83,6 +83,11 @@ describe("an ack means stored, exactly once (SPEC §3)", () => {
     for (const seq of [9, 1, 3]) {
       expect(await relay.request(samplesFrame("r1", "s1", seq))).toEqual({ type: "ack", seq });
     }
+    // Until the flush the buffer rows are the acks' record; then the seqs move to ranges.
+    expect(await objectRows(user, "SELECT seq FROM buffer ORDER BY id")).toEqual(
+      [5, 3, 9, 4, 1].map((seq) => ({ seq })),
+    );
+    await runFlush(user);
     const ranges = await objectRows(
       user,
       "SELECT lo, hi FROM acked_ranges WHERE relay_id = 'r1' ORDER BY lo",
@@ -92,8 +97,43 @@ describe("an ack means stored, exactly once (SPEC §3)", () => {
       { lo: 3, hi: 5 },
       { lo: 9, hi: 9 },
     ]);
-    expect(await objectRows(user, "SELECT seq FROM buffer ORDER BY id")).toEqual(
-      [5, 3, 9, 4, 1].map((seq) => ({ seq })),
+    for (const seq of [9, 1, 3]) {
+      expect(await relay.request(samplesFrame("r1", "s1", seq))).toEqual({ type: "ack", seq });
+    }
+    expect((await readSamples(user, "?limit=100")).body.count).toBe(5);
+  });
+
+  it("a relay that restarts its numbering is refused, never acked and dropped; a true resend is acked", async () => {
+    const user = "once-restarted-relay";
+    const relay = await connect("relay", user);
+    const t0 = 1_763_700_000_000;
+    for (let seq = 1; seq <= 50; seq++) {
+      expect(await relay.request(samplesFrame("r1", "first", seq, 2, t0))).toEqual({ type: "ack", seq });
+    }
+    await runFlush(user); // half in D1 (released), half still buffered below: both must be checked
+    for (let seq = 51; seq <= 60; seq++) {
+      expect(await relay.request(samplesFrame("r1", "first", seq, 2, t0))).toEqual({ type: "ack", seq });
+    }
+    // The relay restarts: seq 1 again, a new session and new samples. Every frame is refused, naming why.
+    for (let seq = 1; seq <= 60; seq++) {
+      const reply = await relay.request(samplesFrame("r1", "second", seq, 2, t0 + 3_600_000));
+      expect(reply).toMatchObject({ type: "error", code: "invalid", seq });
+      expect(reply.message).toMatch(/already acked .*other content.*new relay_id/);
+    }
+    // A true resend (same session, same samples) is a duplicate: acked again, stored once.
+    for (const seq of [1, 50, 55]) {
+      expect(await relay.request(samplesFrame("r1", "first", seq, 2, t0))).toEqual({ type: "ack", seq });
+    }
+    // The same seq with the same samples but spelled otherwise is the same frame.
+    const spelled = JSON.stringify(
+      JSON.parse(JSON.stringify(samplesFrame("r1", "first", 2, 2, t0))),
+      null,
+      2,
     );
+    expect(await relay.request(spelled)).toEqual({ type: "ack", seq: 2 });
+    await runFlush(user);
+    const stored = await readSamples(user, "?limit=1000");
+    expect(stored.body.count).toBe(60 * 2);
+    expect(new Set(stored.body.samples.map((s) => s.session_id))).toEqual(new Set(["first"]));
   });
 });

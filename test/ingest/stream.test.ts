@@ -66,9 +66,13 @@ describe("relay → consumer → D1", () => {
     const frame = samplesFrame("r1", "implicit", 1, 2);
     expect(await relay.request(frame)).toEqual({ type: "ack", seq: 1 });
     expect(await relay.request(frame)).toEqual({ type: "ack", seq: 1 });
-    // A lower seq than the highest acked is a duplicate too, even with other content.
     expect(await relay.request(samplesFrame("r1", "implicit", 2, 1))).toEqual({ type: "ack", seq: 2 });
-    expect(await relay.request(samplesFrame("r1", "implicit", 1, 5))).toEqual({ type: "ack", seq: 1 });
+    // An acked seq with other content is not a duplicate: refused, nothing stored.
+    expect(await relay.request(samplesFrame("r1", "implicit", 1, 5))).toMatchObject({
+      type: "error",
+      code: "invalid",
+      seq: 1,
+    });
     // Another relay of the same user has its own seq space.
     expect(await relay.request(samplesFrame("r2", "implicit", 1, 1))).toEqual({ type: "ack", seq: 1 });
     expect(await objectRows(user, "SELECT relay_id, seq, n FROM buffer ORDER BY id")).toEqual([

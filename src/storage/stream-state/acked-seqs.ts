@@ -1,17 +1,27 @@
 /**
- * The acked seqs of each relay of the user (SPEC §3: an ack means stored exactly once), kept as ranges in the
- * object's SQLite storage and in memory. A seq inside a range is a duplicate (acked again, not stored); a seq
- * above the relay's floor and outside every range was never acked and is stored, in any order; a seq at or
- * below the floor fell out of the window and is refused. docs/protocol.md, "Acks and duplicates".
+ * The acked seqs of each relay of the user, with each one's content print (docs/protocol.md, "Acks and
+ * duplicates": an ack means stored exactly once). A seq acked with the same print is a duplicate (acked again,
+ * not stored); acked with another print it is a reused seq, refused; a seq above the relay's floor and never
+ * acked is stored, in any order; a seq at or below the floor fell out of the window and is refused.
+ *
+ * Two places hold them, so that a committed frame costs no row beyond its buffer row:
+ * - frames still in the buffer: their buffer row is the durable record; here only an in-memory index of it;
+ * - frames flushed to D1: moved into `acked_ranges` (seq ranges) and `acked_prints` (one row of packed
+ *   (seq, print) pairs per relay and flush) in the transaction that deletes their buffer rows.
  */
 
-/** The window kept per relay: at least this long and at least this many seqs (both, SPEC §3). */
+/** The window kept per relay: at least this long and at least this many seqs (both). */
 export const WINDOW_MS = 10 * 60_000;
 export const WINDOW_SEQS = 10_000;
-/** Ranges kept per relay whatever their age: bounds the memory of a relay that acks only scattered seqs. */
-export const MAX_RANGES_PER_RELAY = 20_000;
 
 export type SeqStatus = "new" | "acked" | "forgotten";
+
+/** A frame the buffer holds or just released: its relay, seq and content print (null: stored before prints). */
+export interface AckedFrame {
+  relayId: string;
+  seq: number;
+  print: number | null;
+}
 
 /** seqs lo..hi (inclusive) acked, the last of them at `at` (epoch ms). */
 interface Range {
@@ -31,11 +41,16 @@ interface RelayWindow {
 
 export class AckedSeqs {
   readonly #relays = new Map<string, RelayWindow>();
+  /** Frames in the buffer, per relay: seq → print. */
+  readonly #buffered = new Map<string, Map<number, number | null>>();
   /** Rows changed in memory since the last persist(): relay id → range keys (lo) to rewrite or delete. */
   readonly #dirty = new Map<string, Set<number>>();
   readonly #dirtyFloors = new Set<string>();
 
-  constructor(private readonly sql: SqlStorage) {
+  constructor(
+    private readonly sql: SqlStorage,
+    buffered: Iterable<AckedFrame>,
+  ) {
     sql.exec(`CREATE TABLE IF NOT EXISTS acked_ranges (
       relay_id TEXT    NOT NULL,
       lo       INTEGER NOT NULL,
@@ -46,6 +61,14 @@ export class AckedSeqs {
     CREATE TABLE IF NOT EXISTS relay_floors (
       relay_id TEXT    PRIMARY KEY,
       floor    INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS acked_prints (
+      relay_id TEXT    NOT NULL,
+      lo       INTEGER NOT NULL,
+      hi       INTEGER NOT NULL,
+      -- float64 pairs (seq, print), little-endian: one row per relay and flush, not one per frame.
+      pairs    BLOB    NOT NULL,
+      PRIMARY KEY (relay_id, lo, hi)
     ) WITHOUT ROWID`);
     this.#migrateHighMarks();
     for (const row of sql.exec<{ relay_id: string; floor: number }>(
@@ -60,18 +83,39 @@ export class AckedSeqs {
       window.ranges.push({ lo: row.lo, hi: row.hi, at: row.acked_at });
       window.count += row.hi - row.lo + 1;
     }
+    for (const frame of buffered) this.committed(frame);
   }
 
   /** Whether `seq` of the relay was acked, was never acked, or is too old to tell. */
   status(relayId: string, seq: number): SeqStatus {
+    if (this.#buffered.get(relayId)?.has(seq)) return "acked";
     const window = this.#relays.get(relayId);
     if (!window) return "new";
     if (findRange(window.ranges, seq) >= 0) return "acked";
     return seq <= window.floor ? "forgotten" : "new";
   }
 
+  /** The content print an acked seq was stored with; null when unknown (stored before prints existed). */
+  printOf(relayId: string, seq: number): number | null {
+    const buffered = this.#buffered.get(relayId);
+    if (buffered?.has(seq)) return buffered.get(seq) ?? null;
+    for (const row of this.sql.exec<{ pairs: ArrayBuffer }>(
+      "SELECT pairs FROM acked_prints WHERE relay_id = ? AND lo <= ? AND hi >= ?",
+      relayId,
+      seq,
+      seq,
+    )) {
+      const pairs = new Float64Array(row.pairs);
+      for (let i = 0; i < pairs.length; i += 2) {
+        const print = pairs[i + 1] as number;
+        if (pairs[i] === seq) return Number.isNaN(print) ? null : print;
+      }
+    }
+    return null;
+  }
+
   knows(relayId: string): boolean {
-    return this.#relays.has(relayId);
+    return this.#relays.has(relayId) || this.#buffered.has(relayId);
   }
 
   /** Seqs at or below this one have left the relay's window (0: none has). */
@@ -79,8 +123,61 @@ export class AckedSeqs {
     return this.#relays.get(relayId)?.floor ?? 0;
   }
 
-  /** Records acked seqs (in the transaction that stores their frames); call persist() before it commits. */
-  add(relayId: string, seq: number, now: number): void {
+  /** A frame committed to the buffer (its buffer row is the durable record: nothing is written here). */
+  committed({ relayId, seq, print }: AckedFrame): void {
+    let seqs = this.#buffered.get(relayId);
+    if (!seqs) {
+      seqs = new Map();
+      this.#buffered.set(relayId, seqs);
+    }
+    seqs.set(seq, print);
+  }
+
+  /**
+   * Frames whose buffer rows a flush deletes, in the same transaction: their seqs join the relay's ranges and
+   * their prints one packed row per relay, then the window is pruned.
+   */
+  released(frames: readonly AckedFrame[], now: number): void {
+    const byRelay = new Map<string, AckedFrame[]>();
+    for (const frame of frames) {
+      this.#buffered.get(frame.relayId)?.delete(frame.seq);
+      if (this.#buffered.get(frame.relayId)?.size === 0) this.#buffered.delete(frame.relayId);
+      const list = byRelay.get(frame.relayId);
+      if (list) list.push(frame);
+      else byRelay.set(frame.relayId, [frame]);
+    }
+    for (const [relayId, list] of byRelay) {
+      const pairs = new Float64Array(list.length * 2);
+      let lo = Number.POSITIVE_INFINITY;
+      let hi = 0;
+      list.forEach((frame, i) => {
+        this.#add(relayId, frame.seq, now);
+        pairs[2 * i] = frame.seq;
+        pairs[2 * i + 1] = frame.print ?? Number.NaN;
+        lo = Math.min(lo, frame.seq);
+        hi = Math.max(hi, frame.seq);
+      });
+      this.sql.exec(
+        "INSERT OR REPLACE INTO acked_prints (relay_id, lo, hi, pairs) VALUES (?, ?, ?, ?)",
+        relayId,
+        lo,
+        hi,
+        pairs.buffer,
+      );
+    }
+    this.#persist();
+  }
+
+  /** Forgets every relay (the user's data was erased). */
+  clear(): void {
+    this.sql.exec("DELETE FROM acked_ranges; DELETE FROM relay_floors; DELETE FROM acked_prints");
+    this.#relays.clear();
+    this.#buffered.clear();
+    this.#dirty.clear();
+    this.#dirtyFloors.clear();
+  }
+
+  #add(relayId: string, seq: number, now: number): void {
     const window = this.#windowOf(relayId);
     const { ranges } = window;
     // Index of the first range with lo > seq; the one before it (if any) is the only one that can hold seq.
@@ -111,8 +208,8 @@ export class AckedSeqs {
     this.#prune(relayId, window, now);
   }
 
-  /** Writes the ranges changed since the last call. */
-  persist(): void {
+  /** Writes the ranges and floors changed since the last call, and drops the prints below a risen floor. */
+  #persist(): void {
     for (const [relayId, keys] of this.#dirty) {
       const ranges = this.#relays.get(relayId)?.ranges ?? [];
       for (const lo of keys) {
@@ -132,20 +229,18 @@ export class AckedSeqs {
       }
     }
     for (const relayId of this.#dirtyFloors) {
-      this.sql.exec(
-        "INSERT OR REPLACE INTO relay_floors (relay_id, floor) VALUES (?, ?)",
-        relayId,
-        this.floor(relayId),
-      );
+      const floor = this.floor(relayId);
+      this.sql.exec("INSERT OR REPLACE INTO relay_floors (relay_id, floor) VALUES (?, ?)", relayId, floor);
+      this.sql.exec("DELETE FROM acked_prints WHERE relay_id = ? AND hi <= ?", relayId, floor);
     }
     this.#dirty.clear();
     this.#dirtyFloors.clear();
   }
 
   /**
-   * Drops the lowest seqs while the relay keeps more than WINDOW_SEQS and they are older than WINDOW_MS, or while
-   * it has more than MAX_RANGES_PER_RELAY ranges. Lowest first: a relay that restarted its numbering keeps its
-   * old high seqs as duplicates and its new low ones stay above the floor.
+   * Drops the lowest seqs while the relay keeps more than WINDOW_SEQS AND they are older than WINDOW_MS: never
+   * one of the last 10,000 nor one of the last 10 minutes, whatever the pattern. Lowest first: a relay that
+   * restarted its numbering finds its new low seqs taken by the old ones and is told so (reused seq).
    */
   #prune(relayId: string, window: RelayWindow, now: number): void {
     const { ranges } = window;
@@ -153,9 +248,8 @@ export class AckedSeqs {
       const lowest = ranges[0] as Range;
       const size = lowest.hi - lowest.lo + 1;
       const excess = window.count - WINDOW_SEQS;
-      const tooMany = ranges.length > MAX_RANGES_PER_RELAY;
-      if (!tooMany && (excess <= 0 || now - lowest.at < WINDOW_MS)) return;
-      if (tooMany || size <= excess) {
+      if (excess <= 0 || now - lowest.at < WINDOW_MS) return;
+      if (size <= excess) {
         ranges.shift();
         window.count -= size;
         window.floor = Math.max(window.floor, lowest.hi);

@@ -1,12 +1,15 @@
 import type { ParsedSamples } from "../../protocol/parse-frame";
+import type { AckedFrame } from "./acked-seqs";
 
 /**
  * The user's durable sample buffer in the Durable Object's SQLite storage (SPEC §3, §4).
  *
  * One row per accepted frame, its samples kept as the JSON text they were validated into: a frame costs one
  * INSERT whatever its size (never a row per sample), and fan-out, backlog and the D1 flush reuse the text.
+ * The row also carries the frame's content print: it is the durable record of the frame's ack until the flush.
  * Rows leave only after D1 has them; `flushed` counts the samples of a row already in D1 when a flush batch
- * ended inside the frame.
+ * ended inside the frame. Row ids are given here, not by AUTOINCREMENT, whose `sqlite_sequence` update would be
+ * one more billed row written per frame.
  */
 
 export interface BufferedFrame {
@@ -54,26 +57,70 @@ interface FrameRow extends Record<string, SqlStorageValue> {
   samples: string;
 }
 
+const CREATE_BUFFER = `CREATE TABLE IF NOT EXISTS buffer (
+  id          INTEGER PRIMARY KEY,
+  relay_id    TEXT    NOT NULL,
+  session_id  TEXT    NOT NULL,
+  seq         INTEGER NOT NULL,
+  n           INTEGER NOT NULL,
+  flushed     INTEGER NOT NULL DEFAULT 0,
+  t_min       INTEGER NOT NULL,
+  t_max       INTEGER NOT NULL,
+  samples     TEXT    NOT NULL,
+  print       INTEGER
+)`;
+
 export class SampleBuffer {
   #size: number;
+  #nextId: number;
 
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS buffer (
-      id          INTEGER PRIMARY KEY AUTOINCREMENT,
-      relay_id    TEXT    NOT NULL,
-      session_id  TEXT    NOT NULL,
-      seq         INTEGER NOT NULL,
-      n           INTEGER NOT NULL,
-      flushed     INTEGER NOT NULL DEFAULT 0,
-      t_min       INTEGER NOT NULL,
-      t_max       INTEGER NOT NULL,
-      samples     TEXT    NOT NULL
-    )`);
-    // 0.1 kept an unused received_at column (NOT NULL): dropped so that appends need not fill it.
-    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('buffer')").toArray();
-    if (columns.some((c) => c.name === "received_at")) sql.exec("ALTER TABLE buffer DROP COLUMN received_at");
-    const row = sql.exec<{ size: number }>("SELECT COALESCE(SUM(n - flushed), 0) AS size FROM buffer").one();
+    sql.exec(CREATE_BUFFER);
+    this.#upgrade();
+    const row = sql
+      .exec<{ size: number; last: number }>(
+        "SELECT COALESCE(SUM(n - flushed), 0) AS size, COALESCE(MAX(id), 0) AS last FROM buffer",
+      )
+      .one();
     this.#size = row.size;
+    this.#nextId = row.last + 1;
+  }
+
+  /** Tables of earlier releases: 0.1's unused received_at, 0.2's missing print and AUTOINCREMENT ids. */
+  #upgrade(): void {
+    const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('buffer')").toArray();
+    if (columns.some((c) => c.name === "received_at"))
+      this.sql.exec("ALTER TABLE buffer DROP COLUMN received_at");
+    if (!columns.some((c) => c.name === "print"))
+      this.sql.exec("ALTER TABLE buffer ADD COLUMN print INTEGER");
+    const table = this.sql
+      .exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'buffer'")
+      .one();
+    const empty = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM buffer").one().n === 0;
+    // Recreated once it is empty: the rows of a non-empty one keep their ids until a flush takes them.
+    if (table.sql.includes("AUTOINCREMENT") && empty) {
+      this.sql.exec("DROP TABLE buffer");
+      this.sql.exec(CREATE_BUFFER);
+    }
+  }
+
+  /** Every buffered frame's relay, seq and print (the acked seqs rebuild their index of the buffer from it). */
+  *frames(): Generator<AckedFrame & { sessionId: string; pending: number }> {
+    for (const row of this.sql.exec<{
+      relay_id: string;
+      session_id: string;
+      seq: number;
+      print: number | null;
+      pending: number;
+    }>("SELECT relay_id, session_id, seq, print, n - flushed AS pending FROM buffer")) {
+      yield {
+        relayId: row.relay_id,
+        sessionId: row.session_id,
+        seq: row.seq,
+        print: row.print,
+        pending: row.pending,
+      };
+    }
   }
 
   /** Samples waiting for D1. */
@@ -81,10 +128,11 @@ export class SampleBuffer {
     return this.#size;
   }
 
-  /** Stores a validated frame (in the commit transaction). */
-  append({ frame, samplesJson, tMin, tMax }: ParsedSamples): void {
+  /** Stores a validated frame (in the commit transaction): its one row written. */
+  append({ frame, samplesJson, tMin, tMax }: ParsedSamples, print: number): void {
     this.sql.exec(
-      "INSERT INTO buffer (relay_id, session_id, seq, n, t_min, t_max, samples) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO buffer (id, relay_id, session_id, seq, n, t_min, t_max, samples, print) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      this.#nextId,
       frame.relay_id,
       frame.session_id,
       frame.seq,
@@ -92,7 +140,9 @@ export class SampleBuffer {
       tMin,
       tMax,
       samplesJson,
+      print,
     );
+    this.#nextId++;
     this.#size += frame.samples.length;
   }
 
@@ -160,15 +210,31 @@ export class SampleBuffer {
   /**
    * Drops what a successful flush wrote to D1. The selection is the oldest frames in id order, whole but for
    * possibly the last one: one DELETE for the whole ones, and the cut one remembers its offset.
+   * Returns the frames that left the buffer (their acks move to the acked seqs in the same transaction).
    */
-  release(selection: FlushSelection): void {
+  release(selection: FlushSelection): AckedFrame[] {
     const last = selection.pieces.at(-1);
-    if (!last) return;
+    if (!last) return [];
     const lastDone = last.offset + last.count >= last.frame.count;
     const wholeUpTo = lastDone ? last.frame.id : last.frame.id - 1;
-    this.sql.exec("DELETE FROM buffer WHERE id <= ?", wholeUpTo);
+    const released = this.sql
+      .exec<{ relay_id: string; seq: number; print: number | null }>(
+        "DELETE FROM buffer WHERE id <= ? RETURNING relay_id, seq, print",
+        wholeUpTo,
+      )
+      .toArray()
+      .map((row) => ({ relayId: row.relay_id, seq: row.seq, print: row.print }));
     if (!lastDone)
       this.sql.exec("UPDATE buffer SET flushed = ? WHERE id = ?", last.offset + last.count, last.frame.id);
     this.#size -= selection.total;
+    return released;
+  }
+
+  /** Drops every buffered frame (the user's data was erased); returns the samples dropped. */
+  clear(): number {
+    const dropped = this.#size;
+    this.sql.exec("DELETE FROM buffer");
+    this.#size = 0;
+    return dropped;
   }
 }

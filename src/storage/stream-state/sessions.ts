@@ -48,7 +48,11 @@ export type OpenResult = "created" | "reopened" | "open";
 export class SessionStore {
   readonly #sessions = new Map<string, Session>();
 
-  constructor(private readonly sql: SqlStorage) {
+  /** `buffered`: samples per session waiting in the buffer (not in D1 yet). */
+  constructor(
+    private readonly sql: SqlStorage,
+    buffered: ReadonlyMap<string, number>,
+  ) {
     sql.exec(`CREATE TABLE IF NOT EXISTS sessions (
       session_id     TEXT    PRIMARY KEY,
       relay_id       TEXT    NOT NULL,
@@ -67,7 +71,8 @@ export class SessionStore {
         startedAt: row.started_at,
         endedAt: row.ended_at,
         idleSince: row.idle_since,
-        sampleCount: row.sample_count,
+        // Accepted = in D1 + in the buffer: not written per commit (one row less per frame).
+        sampleCount: row.flushed_count + (buffered.get(row.session_id) ?? 0),
         flushedCount: row.flushed_count,
         version: row.version,
         syncedVersion: row.synced_version,
@@ -117,17 +122,15 @@ export class SessionStore {
     return "reopened";
   }
 
-  /** Counts accepted samples; a session receiving samples is not idle. */
+  /**
+   * Counts accepted samples (in memory: the buffer rows are their durable record); a session receiving samples
+   * is not idle (written only when it was).
+   */
   addSamples(id: string, count: number): void {
     const session = this.#sessions.get(id);
     if (!session) throw new Error(`addSamples: unknown session ${id}`);
     session.sampleCount += count;
-    session.idleSince = null;
-    this.sql.exec(
-      "UPDATE sessions SET sample_count = ?, idle_since = NULL WHERE session_id = ?",
-      session.sampleCount,
-      id,
-    );
+    if (session.idleSince !== null) this.setIdle(id, null);
   }
 
   /** Ends an open session; false when it is unknown or already ended. */

@@ -13,10 +13,16 @@ export interface ObjectStores {
 
 /** Opens (or reopens, dropping in-memory state after a failed transaction) the object's stores. */
 export function openStores(sql: SqlStorage): ObjectStores {
+  const buffer = new SampleBuffer(sql);
+  const frames = [...buffer.frames()];
+  const bufferedPerSession = new Map<string, number>();
+  for (const { sessionId, pending } of frames) {
+    bufferedPerSession.set(sessionId, (bufferedPerSession.get(sessionId) ?? 0) + pending);
+  }
   return {
     meta: new ObjectMeta(sql),
-    buffer: new SampleBuffer(sql),
-    acked: new AckedSeqs(sql),
-    sessions: new SessionStore(sql),
+    buffer,
+    acked: new AckedSeqs(sql, frames),
+    sessions: new SessionStore(sql, bufferedPerSession),
   };
 }
