@@ -48,3 +48,49 @@ describe("peekSamplesHead", () => {
     }
   });
 });
+
+describe("peekSamplesHead reads the top level only", () => {
+  const json = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: "small" },
+      fc.constantFrom("seq", "relay_id", '"seq":7', '\\"', "{", "]"),
+      fc.integer(),
+      fc.boolean(),
+      fc.array(tie("value"), { maxLength: 3 }),
+      fc.dictionary(fc.constantFrom("seq", "relay_id", "type", "x"), tie("value"), { maxKeys: 3 }),
+    ),
+  })).value;
+
+  it("agrees with JSON.parse whatever nested keys, strings and extra fields the frame carries", () => {
+    fc.assert(
+      fc.property(
+        id,
+        fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+        fc.array(fc.record({ t: fc.nat(), ch: id, v: fc.integer(), seq: json, relay_id: json })),
+        fc.dictionary(fc.stringMatching(/^x[a-z]{0,5}$/), json, { maxKeys: 3 }),
+        fc.boolean(),
+        (relayId, seq, samples, extra, spaced) => {
+          const frame = { ...extra, type: "samples", samples, relay_id: relayId, seq };
+          const text = JSON.stringify(frame, null, spaced ? 2 : 0);
+          const parsed = JSON.parse(text) as { relay_id: string; seq: number };
+          expect(peekSamplesHead(text)).toEqual({ relayId: parsed.relay_id, seq: parsed.seq });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("takes the last of a repeated key, as JSON.parse does, and skips a seq inside a sample", () => {
+    const text =
+      '{"type":"samples","seq":1,"relay_id":"a","samples":[{"seq":9,"t":1}],"seq":2,"relay_id":"b"}';
+    expect(peekSamplesHead(text)).toEqual({ relayId: "b", seq: 2 });
+    expect(peekSamplesHead('{"x":{"seq":5},"type":"samples","relay_id":"r","seq":3,"samples":[]}')).toEqual({
+      relayId: "r",
+      seq: 3,
+    });
+    expect(peekSamplesHead('{"x":"\\"seq\\":5","type":"samples","relay_id":"r","seq":4}')).toEqual({
+      relayId: "r",
+      seq: 4,
+    });
+  });
+});
