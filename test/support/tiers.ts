@@ -22,24 +22,23 @@ export async function putWarmChunks(user: string, chunks: readonly TestChunk[]):
 
 async function warmChunkStatement(user: string, { relay, session, ch, samples }: TestChunk) {
   const r = await chunkRow(relay, session, ch, samples);
-  return env.DB.prepare(`INSERT INTO sample_chunks (${COLUMNS}, data) VALUES (${"?, ".repeat(14)}?)`)
-    .bind(
-      user,
-      relay,
-      ch,
-      r.firstSeq,
-      r.firstIdx,
-      session,
-      r.n,
-      r.tMin,
-      r.tMax,
-      r.vMin,
-      r.vMax,
-      r.vSum,
-      r.vFirst,
-      r.vLast,
-      r.data,
-    );
+  return env.DB.prepare(`INSERT INTO sample_chunks (${COLUMNS}, data) VALUES (${"?, ".repeat(14)}?)`).bind(
+    user,
+    relay,
+    ch,
+    r.firstSeq,
+    r.firstIdx,
+    session,
+    r.n,
+    r.tMin,
+    r.tMax,
+    r.vMin,
+    r.vMax,
+    r.vSum,
+    r.vFirst,
+    r.vLast,
+    r.data,
+  );
 }
 
 let objects = 0;
