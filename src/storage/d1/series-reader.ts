@@ -23,11 +23,12 @@ export interface Series {
   buckets: Bucket[];
 }
 
-/** A value with its read-order position (t, relay_id, seq). */
+/** A value with its read-order position (t, relay_id, seq, idx). */
 interface Placed {
   t: number;
   relay: string;
   seq: number;
+  idx: number;
   v: number;
 }
 
@@ -42,7 +43,11 @@ interface Acc {
 }
 
 function before(a: Placed, b: Placed): boolean {
-  return a.t < b.t || (a.t === b.t && (a.relay < b.relay || (a.relay === b.relay && a.seq < b.seq)));
+  return (
+    a.t < b.t ||
+    (a.t === b.t &&
+      (a.relay < b.relay || (a.relay === b.relay && (a.seq < b.seq || (a.seq === b.seq && a.idx < b.idx)))))
+  );
 }
 
 class Moved extends Error {}
@@ -109,9 +114,9 @@ async function readSeriesOnce(
         errors.push(samples);
         continue;
       }
-      for (const { seq, t, v } of samples) {
+      for (const { seq, idx, t, v } of samples) {
         if (t < q.from || t >= q.to) continue;
-        const at = { t, relay: meta.relay_id, seq, v };
+        const at = { t, relay: meta.relay_id, seq, idx, v };
         add(meta.ch, bucketOf(t), { count: 1, min: v, max: v, sum: v, first: at, last: at });
       }
     }
@@ -170,8 +175,8 @@ async function readSeriesOnce(
       min: m.v_min,
       max: m.v_max,
       sum: m.v_sum as number,
-      first: { t: m.t_min, relay: m.relay_id, seq: m.first_seq, v: m.v_first },
-      last: { t: m.t_max, relay: m.relay_id, seq: m.first_seq, v: m.v_last },
+      first: { t: m.t_min, relay: m.relay_id, seq: m.first_seq, idx: m.first_idx, v: m.v_first },
+      last: { t: m.t_max, relay: m.relay_id, seq: m.first_seq, idx: m.first_idx, v: m.v_last },
     });
   }
 
@@ -212,12 +217,12 @@ async function addLegacyRows(
       .bind(...params),
     db
       .prepare(
-        `SELECT ch, ${bucket} AS b, MIN(t) AS t, relay_id, seq, v FROM samples ${where} GROUP BY ch, b`,
+        `SELECT ch, ${bucket} AS b, MIN(t) AS t, relay_id, seq, idx, v FROM samples ${where} GROUP BY ch, b`,
       )
       .bind(...params),
     db
       .prepare(
-        `SELECT ch, ${bucket} AS b, MAX(t) AS t, relay_id, seq, v FROM samples ${where} GROUP BY ch, b`,
+        `SELECT ch, ${bucket} AS b, MAX(t) AS t, relay_id, seq, idx, v FROM samples ${where} GROUP BY ch, b`,
       )
       .bind(...params),
   ]);
@@ -232,8 +237,20 @@ async function addLegacyRows(
       min: Number(row.lo),
       max: Number(row.hi),
       sum: Number(row.s),
-      first: { t: Number(f.t), relay: String(f.relay_id), seq: Number(f.seq), v: Number(f.v) },
-      last: { t: Number(l.t), relay: String(l.relay_id), seq: Number(l.seq), v: Number(l.v) },
+      first: {
+        t: Number(f.t),
+        relay: String(f.relay_id),
+        seq: Number(f.seq),
+        idx: Number(f.idx),
+        v: Number(f.v),
+      },
+      last: {
+        t: Number(l.t),
+        relay: String(l.relay_id),
+        seq: Number(l.seq),
+        idx: Number(l.idx),
+        v: Number(l.v),
+      },
     });
   }
 }

@@ -50,10 +50,17 @@ const STATS =
 export async function listChunks(db: D1Database, w: ChunkWindow, limit: number): Promise<ChunkMeta[]> {
   const start = Math.max(w.from, w.notBefore ?? w.from);
   // A chunk spans at most MAX_CHUNK_SPAN_MS, so t_max >= start implies t_min >= start - span: the index range.
+  // The channels as one JSON parameter: D1 binds at most 100 parameters, and the statement names its WHERE twice.
   const where = `WHERE user_id = ? AND t_min >= ? AND t_min < ? AND t_max >= ?${
-    w.channels ? ` AND ch IN (${w.channels.map(() => "?").join(", ")})` : ""
+    w.channels ? " AND ch IN (SELECT value FROM json_each(?))" : ""
   }`;
-  const params = [w.userId, Math.max(0, start - MAX_CHUNK_SPAN_MS), w.to, start, ...(w.channels ?? [])];
+  const params = [
+    w.userId,
+    Math.max(0, start - MAX_CHUNK_SPAN_MS),
+    w.to,
+    start,
+    ...(w.channels ? [JSON.stringify(w.channels)] : []),
+  ];
   const data = w.data ?? "all";
   const warmData =
     data === "all" ? "data" : data === "none" ? "NULL" : `CASE WHEN ${data.when} THEN data END`;
