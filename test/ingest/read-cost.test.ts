@@ -8,6 +8,7 @@ import {
 } from "../../src/storage/d1/reader";
 import { readSeries } from "../../src/storage/d1/series-reader";
 import { moveToCold, putWarmChunks, type TestChunk } from "../support/tiers";
+import { readSamples as getSamples, readAllSamples } from "../support/user-object";
 
 const CHUNKS = 2_000;
 /** One-sample chunks, as 10,000-channel frames leave them (the issue's 50,000-chunk case at a smaller scale). */
@@ -52,6 +53,11 @@ describe("read cost is bounded by the answer, not by what lies before it", () =>
       pages++;
     } while (position);
     expect(all.map((s) => s.v)).toEqual(Array.from({ length: CHUNKS }, (_, i) => i));
+    // Over HTTP: a page cut by the budget says has_more with a cursor although it holds fewer than `limit`.
+    const http = await getSamples(user, "?limit=10000");
+    expect(http.body).toMatchObject({ has_more: true, next_cursor: expect.any(String) });
+    expect(http.body.count).toBeLessThan(10_000);
+    expect((await readAllSamples(user)).length).toBe(CHUNKS);
     console.log(
       `one-sample chunks: ${CHUNKS} samples in ${pages} pages of at most ${READ_CHUNK_BUDGET} decodes`,
     );
