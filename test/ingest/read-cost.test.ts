@@ -80,6 +80,21 @@ describe("read cost is bounded by the answer, not by what lies before it", () =>
     expect(await series(0)).toEqual(warmSeries);
     const end = await read(user, 1_000, [10_000 + CHUNKS * 10, "zzzz", 1, 0]);
     expect(end.chunksDecoded).toBe(0);
+    // Neighbouring chunks of one object are fetched by one R2 range read per round, not one per chunk.
+    let gets = 0;
+    const counting = {
+      get: (key: string, options: R2GetOptions) => {
+        gets++;
+        return env.COLD.get(key, options);
+      },
+    } as unknown as R2Bucket;
+    const one = await readSamples(
+      env.DB,
+      { userId: user, from: 0, to: 1e13, channels: null, limit: 64, position: null },
+      counting,
+    );
+    expect(one.samples).toHaveLength(64);
+    expect(gets).toBe(1);
     const all: number[] = [];
     let position: ReadPosition | null = null;
     do {

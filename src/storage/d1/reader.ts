@@ -176,7 +176,7 @@ export async function readSamples(
     // Every sample before the next chunk's (t, relay) is out; (t, relay, 0, 0) precedes all samples there.
     position = [next.t_min, next.relay_id, 0, 0];
     roundChunks = ROUND_CHUNKS;
-    if (decoded >= READ_CHUNK_BUDGET) return done(position);
+    if (out.length >= q.limit || decoded >= READ_CHUNK_BUDGET) return done(position);
   }
 }
 
