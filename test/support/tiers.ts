@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import type { ChunkSample } from "../../src/storage/chunk/chunk-codec";
+import { type ChunkSample, decodeChunk } from "../../src/storage/chunk/chunk-codec";
 import { chunkRow } from "../../src/storage/d1/chunk-rows";
 
 const COLUMNS =
@@ -87,4 +87,29 @@ export async function moveToCold(user: string, from = 0, to = Number.MAX_SAFE_IN
     ),
   ]);
   return results.length;
+}
+
+/**
+ * Compaction as the merge job does it, for tests: every warm chunk of each series (relay, session, channel) of
+ * the user replaced by one chunk of all their samples in (seq, idx) order, in one D1 batch.
+ */
+export async function mergeWarm(user: string): Promise<void> {
+  const { results } = await env.DB.prepare(
+    "SELECT relay_id, session_id, ch, data FROM sample_chunks WHERE user_id = ?",
+  )
+    .bind(user)
+    .all<{ relay_id: string; session_id: string; ch: string; data: ArrayBuffer }>();
+  const series = new Map<string, TestChunk>();
+  for (const row of results) {
+    const key = `${row.relay_id}\n${row.session_id}\n${row.ch}`;
+    const s = series.get(key) ?? { relay: row.relay_id, session: row.session_id, ch: row.ch, samples: [] };
+    s.samples.push(...(await decodeChunk(new Uint8Array(row.data))));
+    series.set(key, s);
+  }
+  const statements = [env.DB.prepare("DELETE FROM sample_chunks WHERE user_id = ?").bind(user)];
+  for (const s of series.values()) {
+    s.samples.sort((a, b) => a.seq - b.seq || a.idx - b.idx);
+    statements.push(await warmChunkStatement(user, s));
+  }
+  await env.DB.batch(statements);
 }
