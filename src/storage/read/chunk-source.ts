@@ -78,25 +78,40 @@ export async function listChunks(db: D1Database, w: ChunkWindow, limit: number):
   return results;
 }
 
-/** The warm bytes of chunks listed without them, by key; a chunk missing now was moved or merged meanwhile. */
+/** Chunk keys per statement when fetching warm bytes (one JSON parameter each: D1 binds at most 100). */
+const KEYS_PER_STATEMENT = 500;
+
+/**
+ * The warm bytes of chunks listed without them, by key, in one D1 batch; null for a chunk that is no longer
+ * there (moved to the cold tier or merged since the listing: the caller re-reads).
+ */
 export async function warmBytes(
   db: D1Database,
   userId: string,
   chunks: readonly ChunkMeta[],
 ): Promise<Map<ChunkMeta, Uint8Array | null>> {
   const out = new Map<ChunkMeta, Uint8Array | null>();
-  const statements = chunks.map((c) =>
-    db
-      .prepare(
-        "SELECT data FROM sample_chunks WHERE user_id = ? AND t_min = ? AND relay_id = ? AND ch = ? AND first_seq = ? AND first_idx = ?",
-      )
-      .bind(userId, c.t_min, c.relay_id, c.ch, c.first_seq, c.first_idx),
-  );
+  const keyOf = (c: { t_min: number; relay_id: string; ch: string; first_seq: number; first_idx: number }) =>
+    JSON.stringify([c.t_min, c.relay_id, c.ch, c.first_seq, c.first_idx]);
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < chunks.length; i += KEYS_PER_STATEMENT) {
+    const keys = chunks
+      .slice(i, i + KEYS_PER_STATEMENT)
+      .map((c) => [c.t_min, c.relay_id, c.ch, c.first_seq, c.first_idx]);
+    statements.push(
+      db
+        .prepare(
+          `SELECT t_min, relay_id, ch, first_seq, first_idx, data FROM sample_chunks
+           WHERE user_id = ? AND (t_min, relay_id, ch, first_seq, first_idx) IN (
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?))`,
+        )
+        .bind(userId, JSON.stringify(keys)),
+    );
+  }
   if (statements.length === 0) return out;
-  const results = await db.batch<{ data: ArrayBuffer | number[] }>(statements);
-  chunks.forEach((c, i) => {
-    const row = results[i]?.results[0];
-    out.set(c, row ? new Uint8Array(row.data) : null);
-  });
+  const found = new Map<string, Uint8Array>();
+  for (const result of await db.batch<ChunkMeta & { data: ArrayBuffer }>(statements))
+    for (const row of result.results) found.set(keyOf(row), new Uint8Array(row.data));
+  for (const c of chunks) out.set(c, found.get(keyOf(c)) ?? null);
   return out;
 }
