@@ -49,6 +49,14 @@ describe("channels and export", () => {
     expect((await list("?from=1010&to=1040")).channels).toEqual([
       { ch: "acc_x", count: 2, first_t: 1_020, last_t: 1_020 },
     ]);
+    for (const path of ["channels", "export?format=csv"]) {
+      const asRelay = await exports.default.fetch(`${BASE}/v1/users/${user}/${path}`, {
+        headers: { Authorization: `Bearer ${await tokenFor(user, "relay")}` },
+      });
+      expect(asRelay.status).toBe(403);
+      expect((await exports.default.fetch(`${BASE}/v1/users/${user}/${path}`)).status).toBe(401);
+    }
+    expect((await get(user, "channels?from=5&to=5")).status).toBe(400);
     const bad = await get(user, "channels?from=x");
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({
