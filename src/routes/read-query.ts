@@ -101,7 +101,8 @@ export function firstIssue(error: z.ZodError): string {
   return error.issues.map((i) => i.message).join("; ");
 }
 
-/** `next_cursor`: the read position of the last sample returned, opaque to clients (base64url JSON). */
+/** `next_cursor`: the read position the next page starts after (the last sample returned, or the point up to which
+ * every sample was returned when the work budget cut the page), opaque to clients (base64url JSON). */
 export function encodeCursor(position: ReadPosition): string {
   return btoa(JSON.stringify(position)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
