@@ -4,6 +4,8 @@ import type { Env } from "./env";
 import { httpMetrics } from "./metrics/record/http-middleware";
 import { responseHeaders } from "./middleware/response-headers";
 import { requireValidConfig } from "./middleware/valid-config";
+import { channels } from "./routes/channels";
+import { exportRoute } from "./routes/export";
 import { health } from "./routes/health";
 import { livePage } from "./routes/live-page";
 import { metricsRoutes } from "./routes/metrics";
@@ -21,6 +23,8 @@ app.route("/", health);
 app.route("/", metricsRoutes);
 app.route("/", streams);
 app.route("/", samples);
+app.route("/", channels);
+app.route("/", exportRoute);
 app.route("/", livePage);
 
 app.notFound((c) =>

@@ -4,6 +4,7 @@ import type { UserStream } from "../durable-objects/user-stream";
 /** Bindings, vars and secrets the Worker and its Durable Objects receive (see wrangler.toml, SPEC §6). */
 export interface Env {
   DB: D1Database;
+  COLD: R2Bucket;
   USER_STREAM: DurableObjectNamespace<UserStream>;
   METRICS_SHARD: DurableObjectNamespace<MetricsShard>;
   /** Static files of the live view (`public/`, wrangler.toml `[assets]`). */

@@ -63,45 +63,40 @@ async function loadRaw(user, token, ch, range, signal) {
   }
 }
 
-/** Stored samples the live charts start with, at most this many (the socket adds the rest). */
+/** Stored samples the live charts start with, at most this many, the newest kept (the socket adds the rest). */
 export const RECENT_CAP = 20_000;
 /** Samples per request for them: the most the samples route returns at once. */
 const RECENT_PAGE_LIMIT = 10_000;
 
 /**
- * The stored samples of the live window, oldest first, at most RECENT_CAP: the socket's backlog holds only what
- * the user's object has not yet written to D1, so without these a fresh live chart would start nearly empty.
+ * Every stored sample from `from` on, oldest first, the newest RECENT_CAP kept. No upper bound in time: relay
+ * clocks may run ahead of the browser's, and a sample stored with a t after the browser's "now" is not in the
+ * socket's backlog (that holds only what the object has not yet written to D1). Reading to the end of what is
+ * stored leaves no gap between history and the stream, whatever the clocks say.
  */
-export async function loadRecent(userId, token, range, signal) {
+export async function loadRecent(userId, token, from, signal) {
   const user = encodeURIComponent(userId);
-  const samples = [];
+  let samples = [];
   let cursor;
-  while (samples.length < RECENT_CAP) {
-    const limit = Math.min(RECENT_PAGE_LIMIT, RECENT_CAP - samples.length);
-    const params = { from: range.from, to: range.to, limit, cursor };
+  for (;;) {
+    const params = { from, limit: RECENT_PAGE_LIMIT, cursor };
     const page = await getJson(`/v1/users/${user}/samples?${query(params)}`, token, signal);
     samples.push(...page.samples);
-    if (!page.has_more || !page.next_cursor) break;
+    if (samples.length > RECENT_CAP) samples = samples.slice(-RECENT_CAP);
+    if (!page.has_more || !page.next_cursor) return samples;
     cursor = page.next_cursor;
   }
-  return samples;
 }
 
-/** Samples read to learn a range's channels: enough for every channel active at its start. */
-const DISCOVERY_LIMIT = 1000;
-
-/**
- * Channels that have stored samples in the range, from its first raw samples (there is no list of channels):
- * history shows these as well as the channels seen live.
- */
+/** The channels with stored samples in the range, from the server's channel list (chunk statistics). */
 export async function discoverChannels(userId, token, range, signal) {
-  const params = { from: range.from, to: range.to, limit: DISCOVERY_LIMIT };
-  const page = await getJson(
-    `/v1/users/${encodeURIComponent(userId)}/samples?${query(params)}`,
+  const params = { from: range.from, to: range.to };
+  const body = await getJson(
+    `/v1/users/${encodeURIComponent(userId)}/channels?${query(params)}`,
     token,
     signal,
   );
-  return [...new Set(page.samples.map((s) => s.ch))].sort();
+  return body.channels.map((c) => c.ch);
 }
 
 function describeError(e) {

@@ -76,7 +76,7 @@ function connect(userId, token) {
 /** Starts the live charts with the stored samples of the live window (the socket adds newer ones). */
 async function backfill(connection, userId, token) {
   try {
-    const samples = await loadRecent(userId, token, liveRange(Date.now(), liveWindowMs()));
+    const samples = await loadRecent(userId, token, liveRange(Date.now(), liveWindowMs()).from);
     if (state.connection !== connection) return;
     for (const s of samples) addSample(s, s.relay_id, s.session_id, 0);
     requestDraw();

@@ -50,6 +50,25 @@ export const samplesQuery = z
   })
   .refine(fromBeforeTo, { error: "from must be before to" });
 
+/** `?from&to` of GET channels: `from` inclusive (default 0), `to` exclusive (default: all). */
+export const rangeQuery = z
+  .object({ from: epochMs("from").default(0), to: epochMs("to").default(MAX_EPOCH_MS + 1) })
+  .refine(fromBeforeTo, { error: "from must be before to" });
+
+/** `?from&to&ch&session_id&format` of GET export. */
+export const exportQuery = z
+  .object({
+    from: epochMs("from").default(0),
+    to: epochMs("to").default(MAX_EPOCH_MS + 1),
+    ch: channels.optional(),
+    session_id: z
+      .string()
+      .refine(isValidId, { error: `session_id ${ID_RULE}` })
+      .optional(),
+    format: z.enum(["csv", "parquet"], { error: "format is required: csv or parquet" }),
+  })
+  .refine(fromBeforeTo, { error: "from must be before to" });
+
 /** `?ch&from&to&step` of GET series: all required; at most MAX_SERIES_BUCKETS buckets. */
 export const seriesQuery = z
   .object({
@@ -82,7 +101,8 @@ export function firstIssue(error: z.ZodError): string {
   return error.issues.map((i) => i.message).join("; ");
 }
 
-/** `next_cursor`: the read position of the last sample returned, opaque to clients (base64url JSON). */
+/** `next_cursor`: the read position the next page starts after (the last sample returned, or the point up to which
+ * every sample was returned when the work budget cut the page), opaque to clients (base64url JSON). */
 export function encodeCursor(position: ReadPosition): string {
   return btoa(JSON.stringify(position)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }

@@ -16,7 +16,7 @@ import { errorResponse } from "./route-error";
 /**
  * `POST /v1/users/:user_id/samples` (relay token): one `samples` frame as the JSON body, answered with the
  * ack or error frame a relay socket would get. `GET /v1/users/:user_id/samples` and `/series` (consumer
- * token): what D1 holds (src/storage/d1/reader.ts).
+ * token): what the warm (D1) and cold (R2) tiers hold (src/storage/d1/reader.ts).
  */
 export const samples = new Hono<{ Bindings: Env }>()
   .post("/v1/users/:user_id/samples", requireAccess("relay", "param"), frameBodyLimit(), postSamples)
@@ -42,7 +42,8 @@ async function postSamples(c: Context<AccessEnv>): Promise<Response> {
 
 /**
  * `from` inclusive, `to` exclusive, oldest first in (t, relay_id, seq, idx) order; `ch` (repeatable) filters
- * channels; `has_more` says that `limit` cut the answer and `next_cursor` continues it exactly, ties included.
+ * channels; `has_more` says the answer was cut (by `limit`, or by the work budget of READ_CHUNK_BUDGET chunks decoded, even
+ * with fewer samples) and `next_cursor` continues it exactly, ties included.
  * A chunk that cannot be decoded is listed in `errors` and counted, never silently dropped (SPEC §4).
  */
 async function getSamples(c: Context<AccessEnv>): Promise<Response> {
@@ -51,24 +52,20 @@ async function getSamples(c: Context<AccessEnv>): Promise<Response> {
   if (!query.success)
     return errorResponse(c, { status: 400, code: "invalid", message: firstIssue(query.error) });
   const { from, to, limit, ch, cursor } = query.data;
-  const page = await readSamples(c.env.DB, {
-    userId,
-    from,
-    to,
-    limit,
-    channels: ch ?? null,
-    position: cursor ?? null,
-  });
+  const page = await readSamples(
+    c.env.DB,
+    { userId, from, to, limit, channels: ch ?? null, position: cursor ?? null },
+    c.env.COLD,
+  );
   countCorrupt(page.errors.length);
-  const last = page.samples.at(-1);
   return jsonResponse({
     user_id: userId,
     from,
     to,
     limit,
     count: page.samples.length,
-    has_more: page.hasMore,
-    next_cursor: page.hasMore && last ? encodeCursor([last.t, last.relay_id, last.seq, last.idx]) : null,
+    has_more: page.next !== null,
+    next_cursor: page.next ? encodeCursor(page.next) : null,
     samples: page.samples,
     errors: page.errors,
   });
@@ -81,7 +78,7 @@ async function getSeries(c: Context<AccessEnv>): Promise<Response> {
   if (!query.success)
     return errorResponse(c, { status: 400, code: "invalid", message: firstIssue(query.error) });
   const { from, to, step, ch } = query.data;
-  const { series, errors } = await readSeries(c.env.DB, { userId, from, to, step, channels: ch });
+  const { series, errors } = await readSeries(c.env.DB, { userId, from, to, step, channels: ch }, c.env.COLD);
   countCorrupt(errors.length);
   return jsonResponse({ user_id: userId, from, to, step, series, errors });
 }

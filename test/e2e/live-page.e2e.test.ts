@@ -172,6 +172,36 @@ describe("the live view in Chromium", () => {
     await relay.close();
   });
 
+  it("shows every stored sample at connect whether relay clocks run ahead of the browser or behind it", async () => {
+    // Relay clocks 30 s ahead and 20 s behind the browser: the stored samples lie after and before its "now".
+    for (const [user, offset] of [
+      ["clock-ahead", 30_000],
+      ["clock-behind", -20_000],
+    ] as const) {
+      const relay = await mintToken({ secret: SECRET, userId: user, role: "relay" });
+      const consumer = await mintToken({ secret: SECRET, userId: user, role: "consumer" });
+      const start = Math.floor((Date.now() + offset - 4_000) / 20) * 20;
+      const samples = Array.from({ length: 200 }, (_, i) => ({ t: start + i * 20, ch: "ax", v: i }));
+      const res = await fetch(`${dev.url}/v1/users/${user}/samples`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${relay}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ type: "samples", relay_id: "skewed", session_id: "s1", seq: 1, samples }),
+      });
+      expect(await res.json()).toEqual({ type: "ack", seq: 1 });
+      const stored = async () => {
+        const r = await fetch(`${dev.url}/v1/users/${user}/samples?limit=1000`, {
+          headers: { Authorization: `Bearer ${consumer}` },
+        });
+        return ((await r.json()) as { count: number }).count;
+      };
+      await expect.poll(stored, { timeout: 20_000 }).toBe(200);
+      const { page } = await connectPage(consumer, user);
+      await expect.poll(() => page.locator("#connection").textContent(), WAIT).toContain("Connected");
+      const ax = page.locator('section[data-channel="ax"]');
+      await expect.poll(async () => Number(await ax.getAttribute("data-points")), WAIT).toBe(200);
+    }
+  });
+
   it("loads stored history for a range, raw when zoomed in, buckets when zoomed out, from the keyboard", async () => {
     // Two minutes at 50 Hz two hours ago, POSTed by a relay, then visible through the read API (flushed to D1).
     const start = Math.floor((Date.now() - 2 * 3_600_000) / 60_000) * 60_000;

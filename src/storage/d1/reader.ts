@@ -1,8 +1,9 @@
 import type { ChunkSample } from "../chunk/chunk-codec";
 import { ChunkDecodeError, decodeChunk } from "../chunk/chunk-codec";
-import { MAX_CHUNK_SPAN_MS } from "./chunk-rows";
+import { ColdObjectMissing, chunkBytes } from "../read/chunk-bytes";
+import { type ChunkMeta, listChunks } from "../read/chunk-source";
 
-/** A stored sample as the read API returns it (SPEC §2). */
+/** A stored sample as the read API returns it (docs/protocol.md, "Reading samples"). */
 export interface StoredSample {
   relay_id: string;
   session_id: string;
@@ -13,7 +14,7 @@ export interface StoredSample {
   v: number;
 }
 
-/** A chunk that could not be decoded: reported in the answer, never silently skipped (SPEC §4). */
+/** A chunk that could not be decoded: reported in the answer, never silently skipped. */
 export interface CorruptChunk {
   code: "corrupt_chunk";
   message: string;
@@ -40,23 +41,12 @@ export interface RangeQuery {
   channels: readonly string[] | null;
 }
 
-/** A `sample_chunks` row as read (migrations/0002_sample_chunks.sql). */
-export interface ChunkRecord {
-  relay_id: string;
-  session_id: string;
-  ch: string;
-  first_seq: number;
-  first_idx: number;
-  n: number;
-  t_min: number;
-  t_max: number;
-  v_min: number;
-  v_max: number;
-  v_sum: number | null;
-  v_first: number;
-  v_last: number;
-  data: ArrayBuffer | number[];
-}
+/** Chunks one samples request decodes before it answers with what is complete and a cursor (docs/protocol.md). */
+export const READ_CHUNK_BUDGET = 256;
+/** Chunks listed (and decoded) per round of a request. */
+const ROUND_CHUNKS = 64;
+/** Re-listings after a cold object vanished under a read (a move or merge ran meanwhile). */
+const COLD_RETRIES = 3;
 
 /** Read order: t, then relay id, seq, idx. */
 export function compareSamples(a: StoredSample, b: StoredSample): number {
@@ -74,127 +64,137 @@ function after(s: StoredSample, p: ReadPosition): boolean {
   );
 }
 
-const CHUNK_PAGE = 64;
-
-/**
- * The chunks touching [from, to) of the query's channels, in t_min order, a page at a time; a chunk spans at
- * most MAX_CHUNK_SPAN_MS, so only t_min in [from - span, to) can touch the range (one index range scan).
- */
-export async function* chunksInRange(
-  db: D1Database,
-  q: RangeQuery,
-  columns = "*",
-): AsyncGenerator<ChunkRecord[]> {
-  const chFilter = q.channels ? ` AND ch IN (${q.channels.map(() => "?").join(", ")})` : "";
-  let cursor: [number, string, string, number, number] | null = null;
-  for (;;) {
-    const keyAfter = cursor ? " AND (t_min, relay_id, ch, first_seq, first_idx) > (?, ?, ?, ?, ?)" : "";
-    const params: unknown[] = [
-      q.userId,
-      Math.max(0, q.from - MAX_CHUNK_SPAN_MS),
-      q.to,
-      q.from,
-      ...(q.channels ?? []),
-    ];
-    if (cursor) params.push(...cursor);
-    const { results } = await db
-      .prepare(
-        `SELECT ${columns} FROM sample_chunks WHERE user_id = ? AND t_min >= ? AND t_min < ? AND t_max >= ?${chFilter}${keyAfter}
-         ORDER BY t_min, relay_id, ch, first_seq, first_idx LIMIT ${CHUNK_PAGE}`,
-      )
-      .bind(...params)
-      .all<ChunkRecord>();
-    if (results.length > 0) yield results;
-    if (results.length < CHUNK_PAGE) return;
-    const last = results.at(-1) as ChunkRecord;
-    cursor = [last.t_min, last.relay_id, last.ch, last.first_seq, last.first_idx];
-  }
+/** (t, relay) of `a` strictly before (t, relay) of `b`. */
+function tRelayBefore(at: number, ar: string, bt: number, br: string): boolean {
+  return at < bt || (at === bt && ar < br);
 }
 
-/** The samples of a chunk row, or the report of why it cannot be read. */
-export async function decodeRecord(record: ChunkRecord): Promise<ChunkSample[] | CorruptChunk> {
+/** The samples of chunk bytes, or the report of why they cannot be read. */
+export async function decodeChunkBytes(
+  meta: ChunkMeta,
+  bytes: Uint8Array,
+): Promise<ChunkSample[] | CorruptChunk> {
   try {
-    return await decodeChunk(new Uint8Array(record.data));
+    return await decodeChunk(bytes);
   } catch (err) {
     if (!(err instanceof ChunkDecodeError)) throw err;
     return {
       code: "corrupt_chunk",
       message: `chunk could not be decoded: ${err.message}`,
-      relay_id: record.relay_id,
-      session_id: record.session_id,
-      ch: record.ch,
-      first_seq: record.first_seq,
-      first_idx: record.first_idx,
-      t_min: record.t_min,
-      t_max: record.t_max,
-      count: record.n,
+      relay_id: meta.relay_id,
+      session_id: meta.session_id,
+      ch: meta.ch,
+      first_seq: meta.first_seq,
+      first_idx: meta.first_idx,
+      t_min: meta.t_min,
+      t_max: meta.t_max,
+      count: meta.n,
     };
   }
 }
 
 export interface SamplesPage {
   samples: StoredSample[];
-  hasMore: boolean;
+  /** Where the next page starts (exclusive), or null: nothing more in the range. */
+  next: ReadPosition | null;
   errors: CorruptChunk[];
+  /** Chunks this request decoded (its CPU cost; tests and benchmarks read it). */
+  chunksDecoded: number;
 }
 
 /**
- * Samples of [from, to), in read order, after `position`, at most `limit`: from the chunks, and from 0.1's
- * `samples` table until `npm run migrate:storage` has emptied it. Chunks are decoded in t_min order until the
- * limit is reached by samples earlier than any chunk not yet read.
+ * Samples of [from, to), in read order, after `position`, at most `limit`, from both storage tiers and from
+ * 0.1's `samples` table until `npm run migrate:storage` has emptied it.
+ *
+ * The request runs in rounds; each lists up to ROUND_CHUNKS chunks from the current position in ONE query (so
+ * it sees one consistent state of merges and moves) and keeps the decoded samples that precede every unlisted
+ * chunk's first (t, relay). The next round restarts from a sample position, never a chunk key, so it is exact
+ * whatever compaction or the cold move changed in between. After READ_CHUNK_BUDGET chunks the request answers
+ * what is complete with `next`, even with fewer than `limit` samples: the cost of a page is bounded by what it
+ * decodes, not by what lies before it.
  */
 export async function readSamples(
   db: D1Database,
   q: RangeQuery & { limit: number; position: ReadPosition | null },
+  cold: R2Bucket | null = null,
 ): Promise<SamplesPage> {
-  const want = q.limit + 1;
-  const found = await legacySamples(db, q, want);
-  const errors: CorruptChunk[] = [];
-  for await (const page of chunksInRange(db, q)) {
-    const bound = page[0]?.t_min ?? Number.POSITIVE_INFINITY;
-    if (found.length >= want && (found[want - 1] as StoredSample).t < bound) break;
-    for (const record of page) {
-      const decoded = await decodeRecord(record);
-      if (!Array.isArray(decoded)) {
-        errors.push(decoded);
+  const out: StoredSample[] = [];
+  const errors = new Map<string, CorruptChunk>();
+  let position = q.position;
+  let decoded = 0;
+  let roundChunks = ROUND_CHUNKS;
+  let coldRetries = 0;
+  for (;;) {
+    const need = q.limit - out.length;
+    const listed = await listChunks(db, { ...q, notBefore: position?.[0] }, roundChunks + 1);
+    const next = listed.length > roundChunks ? (listed[roundChunks] as ChunkMeta) : null;
+    // Progress needs the next unlisted chunk to start after the position: list more when chunks straddle it
+    // or share its (t, relay) (a chunk's samples at t_min may come before or after the position).
+    if (next && position && !tRelayBefore(position[0], position[1], next.t_min, next.relay_id)) {
+      roundChunks *= 4;
+      continue;
+    }
+    const take = listed.slice(0, roundChunks);
+    let bytes: Map<ChunkMeta, Uint8Array>;
+    try {
+      bytes = await chunkBytes(cold, take);
+    } catch (err) {
+      if (!(err instanceof ColdObjectMissing) || ++coldRetries > COLD_RETRIES) throw err;
+      continue;
+    }
+    const found = await legacySamples(db, q, position, need + 1);
+    for (const meta of take) {
+      decoded++;
+      const samples = await decodeChunkBytes(meta, bytes.get(meta) as Uint8Array);
+      if (!Array.isArray(samples)) {
+        errors.set(`${meta.relay_id}\n${meta.ch}\n${meta.first_seq}\n${meta.first_idx}`, samples);
         continue;
       }
-      for (const { seq, idx, t, v } of decoded) {
-        if (t < q.from || t >= q.to) continue;
-        const sample = {
-          relay_id: record.relay_id,
-          session_id: record.session_id,
-          seq,
-          idx,
-          t,
-          ch: record.ch,
-          v,
-        };
-        if (q.position && !after(sample, q.position)) continue;
-        found.push(sample);
+      for (const { seq, idx, t, v } of samples) {
+        if (t < q.from || t >= q.to || (next && !tRelayBefore(t, meta.relay_id, next.t_min, next.relay_id)))
+          continue;
+        const sample = { relay_id: meta.relay_id, session_id: meta.session_id, seq, idx, t, ch: meta.ch, v };
+        if (!position || after(sample, position)) found.push(sample);
       }
     }
-    found.sort(compareSamples);
-    found.length = Math.min(found.length, want);
+    const final = next
+      ? found.filter((s) => tRelayBefore(s.t, s.relay_id, next.t_min, next.relay_id))
+      : found;
+    final.sort(compareSamples);
+    out.push(...final.slice(0, need));
+    const done = (next: ReadPosition | null): SamplesPage => ({
+      samples: out,
+      next,
+      errors: [...errors.values()],
+      chunksDecoded: decoded,
+    });
+    if (final.length > need) {
+      const last = out.at(-1) as StoredSample;
+      return done([last.t, last.relay_id, last.seq, last.idx]);
+    }
+    if (!next) return done(null);
+    // Every sample before the next chunk's (t, relay) is out; (t, relay, 0, 0) precedes all samples there.
+    position = [next.t_min, next.relay_id, 0, 0];
+    roundChunks = ROUND_CHUNKS;
+    if (out.length >= q.limit || decoded >= READ_CHUNK_BUDGET) return done(position);
   }
-  found.sort(compareSamples);
-  return { samples: found.slice(0, q.limit), hasMore: found.length > q.limit, errors };
 }
 
-/** Rows of 0.1's one-row-per-sample table in the range, at most `want`. */
+/** Rows of 0.1's one-row-per-sample table in the range after `position`, at most `want`. */
 async function legacySamples(
   db: D1Database,
-  q: RangeQuery & { position: ReadPosition | null },
+  q: RangeQuery,
+  position: ReadPosition | null,
   want: number,
 ): Promise<StoredSample[]> {
   const chFilter = q.channels ? ` AND ch IN (${q.channels.map(() => "?").join(", ")})` : "";
-  const positionFilter = q.position ? " AND (t, relay_id, seq, idx) > (?, ?, ?, ?)" : "";
+  const positionFilter = position ? " AND (t, relay_id, seq, idx) > (?, ?, ?, ?)" : "";
   const { results } = await db
     .prepare(
       `SELECT relay_id, session_id, seq, idx, t, ch, v FROM samples
        WHERE user_id = ? AND t >= ? AND t < ?${chFilter}${positionFilter} ORDER BY t, relay_id, seq, idx LIMIT ?`,
     )
-    .bind(q.userId, q.from, q.to, ...(q.channels ?? []), ...(q.position ?? []), want)
+    .bind(q.userId, q.from, q.to, ...(q.channels ?? []), ...(position ?? []), want)
     .all<StoredSample>();
   return results;
 }

@@ -1,9 +1,13 @@
-import { type ChunkRecord, type CorruptChunk, chunksInRange, decodeRecord, type RangeQuery } from "./reader";
+import { ColdObjectMissing, chunkBytes } from "../read/chunk-bytes";
+import { type ChunkMeta, listChunks, warmBytes } from "../read/chunk-source";
+import { type CorruptChunk, decodeChunkBytes, type RangeQuery } from "./reader";
 
 /** Most buckets one series answer may hold (as Prometheus' query_range: 11,000 points per series). */
 export const MAX_SERIES_BUCKETS = 11_000;
+/** Re-reads after chunks moved or merged between the listing and a fetch of their bytes. */
+const RETRIES = 3;
 
-/** One bucket of a downsampled channel (SPEC §2): `t` is the bucket's start. */
+/** One bucket of a downsampled channel: `t` is the bucket's start. */
 export interface Bucket {
   t: number;
   count: number;
@@ -19,11 +23,12 @@ export interface Series {
   buckets: Bucket[];
 }
 
-/** A value with its read-order position (t, relay_id, seq). */
+/** A value with its read-order position (t, relay_id, seq, idx). */
 interface Placed {
   t: number;
   relay: string;
   seq: number;
+  idx: number;
   v: number;
 }
 
@@ -38,17 +43,49 @@ interface Acc {
 }
 
 function before(a: Placed, b: Placed): boolean {
-  return a.t < b.t || (a.t === b.t && (a.relay < b.relay || (a.relay === b.relay && a.seq < b.seq)));
+  return (
+    a.t < b.t ||
+    (a.t === b.t &&
+      (a.relay < b.relay || (a.relay === b.relay && (a.seq < b.seq || (a.seq === b.seq && a.idx < b.idx)))))
+  );
+}
+
+class Moved extends Error {}
+
+export interface SeriesAnswer {
+  series: Series[];
+  errors: CorruptChunk[];
+  /** Chunks decoded (the rest were added from their statistics without fetching their bytes). */
+  chunksDecoded: number;
 }
 
 /**
- * The channels of [from, to) in buckets of `step` ms. A chunk whose t range lies inside one bucket adds its
- * plain-column statistics without being decoded; the others, and 0.1's `samples` rows, add sample by sample.
+ * The channels of [from, to) in buckets of `step` ms, from both tiers. A chunk whose t range lies inside one
+ * bucket adds its statistics columns without its bytes being read (neither D1 blob nor R2 range), unless
+ * another chunk of the same relay shares that bucket's first or last t: the statistics do not say which of the
+ * two comes first in read order, so those chunks are decoded. Chunks crossing a bucket edge are decoded, so
+ * the work is bounded by buckets × series, not by samples. One listing query sees one state of the tiers; a
+ * chunk moved or merged before its bytes are fetched restarts the read.
  */
 export async function readSeries(
   db: D1Database,
   q: RangeQuery & { channels: readonly string[]; step: number },
-): Promise<{ series: Series[]; errors: CorruptChunk[] }> {
+  cold: R2Bucket | null = null,
+): Promise<SeriesAnswer> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await readSeriesOnce(db, q, cold);
+    } catch (err) {
+      if (!(err instanceof Moved || err instanceof ColdObjectMissing) || attempt >= RETRIES) throw err;
+    }
+  }
+}
+
+async function readSeriesOnce(
+  db: D1Database,
+  q: RangeQuery & { channels: readonly string[]; step: number },
+  cold: R2Bucket | null,
+): Promise<SeriesAnswer> {
   const accs = new Map<string, Map<number, Acc>>(q.channels.map((ch) => [ch, new Map()]));
   const bucketOf = (t: number) => Math.floor((t - q.from) / q.step);
   const add = (ch: string, bucket: number, part: Acc) => {
@@ -66,9 +103,83 @@ export async function readSeries(
     if (!before(part.last, acc.last)) acc.last = part.last;
   };
   const errors: CorruptChunk[] = [];
-  for await (const page of chunksInRange(db, q)) {
-    for (const record of page) await addChunk(record, q, bucketOf, add, errors);
+  let decoded = 0;
+  const addDecoded = async (metas: ChunkMeta[], bytes: Map<ChunkMeta, Uint8Array | null>) => {
+    for (const meta of metas) {
+      const data = bytes.get(meta);
+      if (!data) throw new Moved();
+      decoded++;
+      const samples = await decodeChunkBytes(meta, data);
+      if (!Array.isArray(samples)) {
+        errors.push(samples);
+        continue;
+      }
+      for (const { seq, idx, t, v } of samples) {
+        if (t < q.from || t >= q.to) continue;
+        const at = { t, relay: meta.relay_id, seq, idx, v };
+        add(meta.ch, bucketOf(t), { count: 1, min: v, max: v, sum: v, first: at, last: at });
+      }
+    }
+  };
+
+  // Warm bytes come with the listing only for chunks that cross a bucket edge or the range (or lack a sum).
+  const crossing = "(t_min < ? OR t_max >= ? OR (t_min - ?) / ? <> (t_max - ?) / ? OR v_sum IS NULL)";
+  const { from, to, step } = q;
+  const metas = await listChunks(
+    db,
+    { ...q, data: { when: crossing, params: [from, to, from, step, from, step] } },
+    -1,
+  );
+  const inside = (m: ChunkMeta) =>
+    m.t_min >= from && m.t_max < to && bucketOf(m.t_min) === bucketOf(m.t_max) && m.v_sum !== null;
+  const straddling = metas.filter((m) => !inside(m));
+  await addDecoded(straddling, await chunkBytes(cold, straddling));
+
+  const byBucket = new Map<string, ChunkMeta[]>();
+  for (const m of metas.filter(inside)) {
+    const k = `${m.ch}\n${bucketOf(m.t_min)}`;
+    byBucket.set(k, [...(byBucket.get(k) ?? []), m]);
   }
+  const tied = new Set<ChunkMeta>();
+  for (const list of byBucket.values()) {
+    const first = list[0] as ChunkMeta;
+    const acc = accs.get(first.ch)?.get(bucketOf(first.t_min));
+    for (const edge of ["first", "last"] as const) {
+      const pos = (m: ChunkMeta) => ({ t: edge === "first" ? m.t_min : m.t_max, relay: m.relay_id });
+      const parts = list.map(pos);
+      if (acc) parts.push({ t: acc[edge].t, relay: acc[edge].relay });
+      const pick = (a: { t: number; relay: string }, b: { t: number; relay: string }) =>
+        edge === "first"
+          ? a.t < b.t || (a.t === b.t && a.relay < b.relay)
+          : a.t > b.t || (a.t === b.t && a.relay > b.relay);
+      const winner = parts.reduce((w, p) => (pick(p, w) ? p : w));
+      const same = (p: { t: number; relay: string }) => p.t === winner.t && p.relay === winner.relay;
+      if (parts.filter(same).length > 1) for (const m of list) if (same(pos(m))) tied.add(m);
+    }
+  }
+  const toDecode = [...tied];
+  const coldTied = toDecode.filter((m) => m.object_key !== null);
+  const bytes = new Map<ChunkMeta, Uint8Array | null>([
+    ...(await warmBytes(
+      db,
+      q.userId,
+      toDecode.filter((m) => m.object_key === null),
+    )),
+    ...(await chunkBytes(cold, coldTied)),
+  ]);
+  await addDecoded(toDecode, bytes);
+  for (const m of metas) {
+    if (!inside(m) || tied.has(m)) continue;
+    add(m.ch, bucketOf(m.t_min), {
+      count: m.n,
+      min: m.v_min,
+      max: m.v_max,
+      sum: m.v_sum as number,
+      first: { t: m.t_min, relay: m.relay_id, seq: m.first_seq, idx: m.first_idx, v: m.v_first },
+      last: { t: m.t_max, relay: m.relay_id, seq: m.first_seq, idx: m.first_idx, v: m.v_last },
+    });
+  }
+
   await addLegacyRows(db, q, bucketOf, add);
   const series = q.channels.map((ch) => ({
     ch,
@@ -84,40 +195,8 @@ export async function readSeries(
         last: a.last.v,
       })),
   }));
-  return { series, errors };
+  return { series, errors, chunksDecoded: decoded };
 }
-
-async function addChunk(
-  record: ChunkRecord,
-  q: RangeQuery,
-  bucketOf: (t: number) => number,
-  add: (ch: string, bucket: number, part: Acc) => void,
-  errors: CorruptChunk[],
-): Promise<void> {
-  const inside = record.t_min >= q.from && record.t_max < q.to;
-  if (inside && bucketOf(record.t_min) === bucketOf(record.t_max) && record.v_sum !== null) {
-    add(record.ch, bucketOf(record.t_min), {
-      count: record.n,
-      min: record.v_min,
-      max: record.v_max,
-      sum: record.v_sum,
-      first: { t: record.t_min, relay: record.relay_id, seq: record.first_seq, v: record.v_first },
-      last: { t: record.t_max, relay: record.relay_id, seq: record.first_seq, v: record.v_last },
-    });
-    return;
-  }
-  const decoded = await decodeRecord(record);
-  if (!Array.isArray(decoded)) {
-    errors.push(decoded);
-    return;
-  }
-  for (const { seq, t, v } of decoded) {
-    if (t < q.from || t >= q.to) continue;
-    const at = { t, relay: record.relay_id, seq, v };
-    add(record.ch, bucketOf(t), { count: 1, min: v, max: v, sum: v, first: at, last: at });
-  }
-}
-
 /** 0.1's one-row-per-sample table, aggregated in SQL per channel and bucket (empty once migrated). */
 async function addLegacyRows(
   db: D1Database,
@@ -138,12 +217,12 @@ async function addLegacyRows(
       .bind(...params),
     db
       .prepare(
-        `SELECT ch, ${bucket} AS b, MIN(t) AS t, relay_id, seq, v FROM samples ${where} GROUP BY ch, b`,
+        `SELECT ch, ${bucket} AS b, MIN(t) AS t, relay_id, seq, idx, v FROM samples ${where} GROUP BY ch, b`,
       )
       .bind(...params),
     db
       .prepare(
-        `SELECT ch, ${bucket} AS b, MAX(t) AS t, relay_id, seq, v FROM samples ${where} GROUP BY ch, b`,
+        `SELECT ch, ${bucket} AS b, MAX(t) AS t, relay_id, seq, idx, v FROM samples ${where} GROUP BY ch, b`,
       )
       .bind(...params),
   ]);
@@ -158,8 +237,20 @@ async function addLegacyRows(
       min: Number(row.lo),
       max: Number(row.hi),
       sum: Number(row.s),
-      first: { t: Number(f.t), relay: String(f.relay_id), seq: Number(f.seq), v: Number(f.v) },
-      last: { t: Number(l.t), relay: String(l.relay_id), seq: Number(l.seq), v: Number(l.v) },
+      first: {
+        t: Number(f.t),
+        relay: String(f.relay_id),
+        seq: Number(f.seq),
+        idx: Number(f.idx),
+        v: Number(f.v),
+      },
+      last: {
+        t: Number(l.t),
+        relay: String(l.relay_id),
+        seq: Number(l.seq),
+        idx: Number(l.idx),
+        v: Number(l.v),
+      },
     });
   }
 }

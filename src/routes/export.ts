@@ -1,0 +1,44 @@
+import { type Context, Hono } from "hono";
+import type { Env } from "../env";
+import { type AccessEnv, requireAccess } from "../middleware/access";
+import { listChannels } from "../storage/read/channel-list";
+import { exportCsv, exportParquet } from "../storage/read/export-stream";
+import { exportQuery, firstIssue, queryParams } from "./read-query";
+import { errorResponse } from "./route-error";
+
+/**
+ * `GET /v1/users/:user_id/export?from&to[&ch][&session_id]&format=csv|parquet` (consumer token): the stored
+ * samples as a file streamed page by page in constant memory (docs/protocol.md, "Export").
+ */
+export const exportRoute = new Hono<{ Bindings: Env }>().get(
+  "/v1/users/:user_id/export",
+  requireAccess("consumer", "param"),
+  getExport,
+);
+
+async function getExport(c: Context<AccessEnv>): Promise<Response> {
+  const { userId } = c.var.access;
+  const query = exportQuery.safeParse(queryParams(c.req.url, ["ch"]));
+  if (!query.success)
+    return errorResponse(c, { status: 400, code: "invalid", message: firstIssue(query.error) });
+  const { from, to, ch, session_id, format } = query.data;
+  const q = { userId, from, to, channels: ch ?? null, sessionId: session_id ?? null };
+  const name = `${userId}-${from}-${to}.${format}`;
+  if (format === "parquet") {
+    return new Response(exportParquet(c.env.DB, c.env.COLD, q), {
+      headers: {
+        "Content-Type": "application/vnd.apache.parquet",
+        "Content-Disposition": `attachment; filename="${name}"`,
+      },
+    });
+  }
+  // The CSV header names every column before the first row: the range's channels, from chunk statistics.
+  const columns =
+    ch ?? (await listChannels(c.env.DB, c.env.COLD, { userId, from, to })).channels.map((x) => x.ch);
+  return new Response(exportCsv(c.env.DB, c.env.COLD, q, columns), {
+    headers: {
+      "Content-Type": "text/csv; charset=utf-8",
+      "Content-Disposition": `attachment; filename="${name}"`,
+    },
+  });
+}

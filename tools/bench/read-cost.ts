@@ -1,0 +1,116 @@
+// Read cost under `wrangler dev`: the issue's shapes at a smaller scale (one-sample chunks from frames of many
+// channels; a long 4-channel recording), then the requests that used to cost seconds: a first page, a forged
+// end-of-range cursor, a cursor deep in the range, /series at 11,000 buckets, /channels. Prints wall time per
+// request (local workerd on this machine: a figure to compare, never an assertion) and what each answered.
+//
+//   node tools/bench/read-cost.ts            (run it in its own network namespace on a shared machine)
+import { mintToken } from "../lib/token.ts";
+import { startWranglerDev } from "../lib/wrangler-dev.ts";
+
+const PORT = 18391;
+const SECRET = "bench-read-cost-secret-0123456789abcdef";
+const T0 = 1_763_700_000_000;
+
+const dev = await startWranglerDev({ port: PORT, vars: { AUTH_SECRET: SECRET, FLUSH_INTERVAL_MS: "200" } });
+try {
+  for (const shape of [wideFrames(), longRecording()]) {
+    const relay = await mintToken({ secret: SECRET, userId: shape.user, role: "relay" });
+    const consumer = await mintToken({ secret: SECRET, userId: shape.user, role: "consumer" });
+    let seq = 0;
+    for (const samples of shape.frames) await post(shape.user, relay, ++seq, samples);
+    const total = shape.frames.reduce((n, f) => n + f.length, 0);
+    await waitStored(shape.user, consumer, total);
+    console.log(`\n${shape.name}: ${total.toLocaleString()} samples stored`);
+    const end = shape.end;
+    const forged = cursor([end + 1, "zzzz", 1, 0]);
+    const deep = cursor([T0 + Math.floor((end - T0) * 0.9), "bench", 0, 0]);
+    for (const [label, path] of [
+      ["first page, limit 10000", "samples?limit=10000"],
+      ["forged end-of-range cursor", `samples?limit=10000&cursor=${forged}`],
+      ["cursor at 90 % of the range", `samples?limit=10000&cursor=${deep}`],
+      [
+        `series, 4 channels x 11,000 buckets`,
+        `series?${shape.seriesChannels.map((c) => `ch=${c}`).join("&")}&from=${T0}&to=${end + 1}&step=${Math.ceil((end + 1 - T0) / 11_000)}`,
+      ],
+      ["channels of the whole range", `channels?from=${T0}&to=${end + 1}`],
+    ] as const) {
+      const started = performance.now();
+      const res = await fetch(`${dev.url}/v1/users/${shape.user}/${path}`, {
+        headers: { Authorization: `Bearer ${consumer}` },
+      });
+      const body = (await res.json()) as Record<string, unknown>;
+      const ms = performance.now() - started;
+      const what =
+        "count" in body
+          ? `${body.count} samples, has_more ${body.has_more}`
+          : "series" in body
+            ? `${(body.series as { buckets: unknown[] }[]).reduce((n, s) => n + s.buckets.length, 0)} buckets`
+            : `${(body.channels as unknown[]).length} channels`;
+      console.log(`  ${label.padEnd(38)} ${ms.toFixed(0).padStart(6)} ms  ${what}`);
+    }
+  }
+} finally {
+  await dev.stop();
+}
+
+type Sample = { t: number; ch: string; v: number };
+
+/** 5 frames of 10,000 channels, one sample each: 50,000 one-sample chunks. */
+function wideFrames() {
+  const frames = Array.from({ length: 5 }, (_, f) =>
+    Array.from({ length: 10_000 }, (_, i): Sample => ({ t: T0 + f * 1_000 + (i % 100), ch: `c${i}`, v: i })),
+  );
+  return {
+    name: "50,000 one-sample chunks",
+    user: "bench-wide",
+    frames,
+    end: T0 + 5_000,
+    seriesChannels: ["c1", "c2", "c3", "c4"],
+  };
+}
+
+/** 4 channels at 50 Hz for about 83 minutes: 1,000,000 samples in frames of 10,000. */
+function longRecording() {
+  const frames = Array.from({ length: 100 }, (_, f) =>
+    Array.from({ length: 10_000 }, (_, i): Sample => {
+      const n = f * 2_500 + Math.floor(i / 4);
+      return { t: T0 + n * 20, ch: `a${i % 4}`, v: Math.round(300 * Math.sin(n / 50)) };
+    }),
+  );
+  return {
+    name: "4 channels x 250,000 samples",
+    user: "bench-long",
+    frames,
+    end: T0 + 250_000 * 20,
+    seriesChannels: ["a0", "a1", "a2", "a3"],
+  };
+}
+
+async function post(user: string, token: string, seq: number, samples: Sample[]): Promise<void> {
+  for (;;) {
+    const res = await fetch(`${dev.url}/v1/users/${user}/samples`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ type: "samples", relay_id: "bench", session_id: "s1", seq, samples }),
+    });
+    const answer = (await res.json()) as { type: string; code?: string; retry_after_ms?: number };
+    if (answer.type === "ack") return;
+    if (answer.code !== "buffer_full") throw new Error(`POST refused: ${JSON.stringify(answer)}`);
+    await new Promise((r) => setTimeout(r, answer.retry_after_ms ?? 200));
+  }
+}
+
+async function waitStored(user: string, token: string, total: number): Promise<void> {
+  for (;;) {
+    const res = await fetch(`${dev.url}/v1/users/${user}/channels`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const { channels } = (await res.json()) as { channels: { count: number }[] };
+    if (channels.reduce((n, c) => n + c.count, 0) >= total) return;
+    await new Promise((r) => setTimeout(r, 500)); // polling the flush, not a timed assertion
+  }
+}
+
+function cursor(position: [number, string, number, number]): string {
+  return Buffer.from(JSON.stringify(position)).toString("base64url");
+}
