@@ -17,6 +17,10 @@ export interface Config {
   metricsShards: number;
   remoteWriteIntervalS: number;
   maxTokenLifetimeS: number;
+  /** Chunks whose samples are all older than this move from D1 to R2 (storage tiers). */
+  coldAfterS: number;
+  /** Samples older than this many days are deleted from every tier; 0 keeps everything. */
+  retentionDays: number;
   remoteWrite: { url: string; username: string; password: string } | null;
   otlp: OtlpTarget | null;
 }
@@ -40,17 +44,17 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-const positiveInt = (name: string, fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+const positiveInt = (name: string, fallback: number, max = Number.MAX_SAFE_INTEGER, min = 1) =>
   z
     .string()
     .optional()
     .transform((raw, ctx) => {
       if (raw === undefined || raw.trim() === "") return fallback;
       const value = Number(raw);
-      if (!Number.isInteger(value) || value < 1 || value > max) {
+      if (!Number.isInteger(value) || value < min || value > max) {
         ctx.addIssue({
           code: "custom",
-          message: `${name} must be an integer from 1 to ${max}, got ${JSON.stringify(raw)}`,
+          message: `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`,
         });
         return z.NEVER;
       }
@@ -69,6 +73,8 @@ const varsSchema = z
     METRICS_SHARDS: positiveInt("METRICS_SHARDS", 4, 256),
     REMOTE_WRITE_INTERVAL_S: positiveInt("REMOTE_WRITE_INTERVAL_S", 60, 86_400),
     MAX_TOKEN_LIFETIME_S: positiveInt("MAX_TOKEN_LIFETIME_S", 30 * 86_400, 10 * 365 * 86_400),
+    COLD_AFTER_S: positiveInt("COLD_AFTER_S", 7 * 86_400, 100 * 365 * 86_400),
+    RETENTION_DAYS: positiveInt("RETENTION_DAYS", 0, 100 * 365, 0),
     PROMETHEUS_REMOTE_WRITE_URL: z.string().optional(),
     PROMETHEUS_REMOTE_WRITE_USERNAME: z.string().optional(),
     PROMETHEUS_REMOTE_WRITE_PASSWORD: z.string().optional(),
@@ -107,6 +113,8 @@ export function getConfig(env: Env): Config {
     metricsShards: v.METRICS_SHARDS,
     remoteWriteIntervalS: v.REMOTE_WRITE_INTERVAL_S,
     maxTokenLifetimeS: v.MAX_TOKEN_LIFETIME_S,
+    coldAfterS: v.COLD_AFTER_S,
+    retentionDays: v.RETENTION_DAYS,
     remoteWrite: parseRemoteWrite(v),
     otlp: parseOtlp(v),
   };

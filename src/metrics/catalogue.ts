@@ -84,5 +84,14 @@ export const METRICS: Record<string, MetricDefinition> = {
     help: "Stored chunks a read could not decode (reported in the answer)",
   },
   remote_write_requests: { kind: "counter", help: "Remote-write pushes, by result" },
+  storage_bytes: { kind: "gauge", help: "Bytes stored, by tier (d1: the database file, r2: cold objects)" },
+  storage_jobs: {
+    kind: "counter",
+    help: "Storage tier job runs (compaction, cold_move, retention), by result",
+  },
+  db_flush_errors: {
+    kind: "counter",
+    help: "D1 flushes that failed, by error type (d1_full: the database is full)",
+  },
   otlp_export_requests: { kind: "counter", help: "OTLP pushes, by result" },
 };

@@ -32,7 +32,11 @@ export class D1Flusher {
       const { buffer, sessions, meta } = this.stores();
       // A selection D1 may already hold (its answer was lost) is written again exactly: same chunks, same keys.
       const selection = buffer.selectForFlush(this.config.flushBatchSize, meta.pendingFlush);
-      if (meta.pendingFlush === null) meta.pendingFlush = selection.end;
+      // The selection's name in D1 is kept with it: a retry after a lost answer is then a no-op there.
+      if (meta.pendingFlush?.flushId === undefined && selection.end) {
+        meta.pendingFlush = { ...selection.end, flushId: crypto.randomUUID() };
+      }
+      const flushId = meta.pendingFlush?.flushId ?? crypto.randomUUID();
       const flushing = new Map<string, number>();
       for (const piece of selection.pieces) {
         const id = piece.frame.sessionId;
@@ -42,7 +46,7 @@ export class D1Flusher {
       const startedAt = Date.now();
       let written: FlushedRows;
       try {
-        written = await writeFlushBatch(this.db, userId, selection.pieces, sessionRows);
+        written = await writeFlushBatch(this.db, userId, selection.pieces, sessionRows, flushId);
       } catch (err) {
         meta.flushFailures += 1;
         console.error(

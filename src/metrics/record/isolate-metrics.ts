@@ -36,8 +36,12 @@ export class IsolateMetrics {
   readonly ingest: Pick<IngestInstruments, "messagesReceived" | "messagesFailed">;
   /** Stored chunks a read could not decode (the answer reports them too). */
   readonly chunkDecodeErrors: Counter;
+  /** Storage tier job runs by job and result (the scheduled handler). */
+  readonly storageJobs: Counter;
   private readonly recorder = new MetricsRecorder();
   private readonly outbox = new MemoryOutbox("isolate");
+  /** storage_bytes has one owner whichever isolate measured it, so it always goes to shard 0. */
+  private readonly storageOutbox = new MemoryOutbox("storage");
   private shard: number | null = null;
   private lastGaugeJson = "";
   /** When the drain under way started (null: none). */
@@ -50,6 +54,23 @@ export class IsolateMetrics {
     this.chunkDecodeErrors = this.recorder.meter.createCounter("chunk_decode_errors", {
       description: METRICS.chunk_decode_errors?.help,
     });
+    this.storageJobs = this.recorder.meter.createCounter("storage_jobs", {
+      description: METRICS.storage_jobs?.help,
+    });
+  }
+
+  /** The bytes each tier holds, as the tier job measured them: a snapshot owned by the storage, not the isolate. */
+  recordStorageBytes(bytes: { d1: number; r2: number }, now = Date.now()): void {
+    const points = Object.entries(bytes).map(([tier, value]) => ({
+      name: "storage_bytes",
+      labels: { tier },
+      value,
+    }));
+    this.storageOutbox.enqueue(
+      0,
+      { counters: [], histograms: [], gauges: { owner: "storage-tiers", at: now, points } },
+      now,
+    );
   }
 
   /** Ships what was recorded so far; resolves when it is delivered or kept for the next flush. Never throws. */
@@ -79,6 +100,7 @@ export class IsolateMetrics {
     this.drainingSince = started;
     try {
       await this.outbox.drain((shard, batch) => sendBatch(env, shard, batch), MAX_BATCHES_PER_DRAIN);
+      await this.storageOutbox.drain((shard, batch) => sendBatch(env, shard, batch), MAX_BATCHES_PER_DRAIN);
     } finally {
       if (this.drainingSince === started) this.drainingSince = null;
     }

@@ -12,7 +12,8 @@ import { type ChunkRow, chunkRows } from "./chunk-rows";
  */
 export const MAX_JSON_PARAM_CHARS = 90_000;
 const CHUNK_COLUMNS = 15;
-const CHUNKS_PER_STATEMENT = Math.floor(100 / CHUNK_COLUMNS);
+/** Two parameters stay free for the flush mark's guard. */
+const CHUNKS_PER_STATEMENT = Math.floor(98 / CHUNK_COLUMNS);
 
 // Sample counts only grow and the start time is the earliest seen, even if a session id is reused after the
 // object forgot an ended session. `WHERE true` resolves SQLite's parsing ambiguity of INSERT…SELECT…ON CONFLICT.
@@ -38,20 +39,36 @@ export async function writeFlushBatch(
   userId: string,
   pieces: FlushPiece[],
   sessions: SessionRowForD1[],
+  /** The batch's name in `flush_marks`: the object keeps it with a selection it may retry. */
+  flushId: string = crypto.randomUUID(),
 ): Promise<FlushedRows> {
   const chunks = await chunkRows(pieces);
-  const statements = insertChunks(db, userId, chunks);
+  const statements = insertChunks(db, userId, chunks, flushId);
   const sessionEntries = sessions.map(({ version: _, ...row }) => JSON.stringify(row));
   for (const array of packJsonArrays(sessionEntries)) {
     statements.push(db.prepare(UPSERT_SESSIONS).bind(userId, array));
   }
-  if (statements.length > 0) await db.batch(statements);
+  // Last: the chunk inserts above see no mark the first time, and a retry finds it.
+  statements.push(
+    db
+      .prepare("INSERT OR IGNORE INTO flush_marks (user_id, flush_id, written_at) VALUES (?, ?, ?)")
+      .bind(userId, flushId, Date.now()),
+  );
+  await db.batch(statements);
   const samples = chunks.reduce((sum, c) => sum + c.n, 0);
   return { sample_chunks: chunks.length, sessions: sessions.length, samples };
 }
 
-/** INSERT OR IGNORE statements for chunk rows, CHUNKS_PER_STATEMENT rows each. */
-export function insertChunks(db: D1Database, userId: string, chunks: ChunkRow[]): D1PreparedStatement[] {
+/**
+ * INSERT OR IGNORE statements for chunk rows, CHUNKS_PER_STATEMENT rows each; with a `flushId`, each inserts
+ * nothing once `flush_marks` holds that flush (compaction may have merged its chunks under other keys).
+ */
+export function insertChunks(
+  db: D1Database,
+  userId: string,
+  chunks: ChunkRow[],
+  flushId: string | null = null,
+): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
   for (let i = 0; i < chunks.length; i += CHUNKS_PER_STATEMENT) {
     const part = chunks.slice(i, i + CHUNKS_PER_STATEMENT);
@@ -77,9 +94,13 @@ export function insertChunks(db: D1Database, userId: string, chunks: ChunkRow[])
       db
         .prepare(
           `INSERT OR IGNORE INTO sample_chunks (user_id, relay_id, ch, first_seq, first_idx, session_id, n, t_min,
-           t_max, v_min, v_max, v_sum, v_first, v_last, data) VALUES ${values}`,
+           t_max, v_min, v_max, v_sum, v_first, v_last, data) SELECT * FROM (VALUES ${values})${
+             flushId === null
+               ? ""
+               : " WHERE NOT EXISTS (SELECT 1 FROM flush_marks WHERE user_id = ? AND flush_id = ?)"
+           }`,
         )
-        .bind(...params),
+        .bind(...params, ...(flushId === null ? [] : [userId, flushId])),
     );
   }
   return statements;

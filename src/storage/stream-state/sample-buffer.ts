@@ -35,6 +35,8 @@ export interface FlushSelection {
 
 /** The last frame of a selection and the sample index it stops before. */
 export interface FlushEnd {
+  /** Names the batch in D1 (`flush_marks`), so that a retry of it inserts nothing (set by the flusher). */
+  flushId?: string;
   id: number;
   end: number;
 }
