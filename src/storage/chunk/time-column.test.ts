@@ -63,13 +63,42 @@ describe("time column", () => {
     ["an unknown mode", (w) => w.u8(2), 1, /time column: unknown mode 2/],
     [
       "a first t past 2^53 - 1",
-      (w) => (w.u8(0), w.bytes(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]))),
+      (w) => {
+        w.u8(0);
+        w.bytes(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]));
+      },
       1,
       /first t is/,
     ],
-    ["a t below 0", (w) => (w.u8(0), w.uvarint(5), w.svarint(-6)), 2, /sample 1: t out of range 0\.\./],
-    ["a t past 2^53 - 1", (w) => (w.u8(1), w.uvarint(MAX), w.svarint(1)), 2, /sample 1: t out of range/],
-    ["a cut-short column", (w) => (w.u8(0), w.uvarint(5)), 2, /truncated: time column: sample 1/],
+    [
+      "a t below 0",
+      (w) => {
+        w.u8(0);
+        w.uvarint(5);
+        w.svarint(-6);
+      },
+      2,
+      /sample 1: t out of range 0\.\./,
+    ],
+    [
+      "a t past 2^53 - 1",
+      (w) => {
+        w.u8(1);
+        w.uvarint(MAX);
+        w.svarint(1);
+      },
+      2,
+      /sample 1: t out of range/,
+    ],
+    [
+      "a cut-short column",
+      (w) => {
+        w.u8(0);
+        w.uvarint(5);
+      },
+      2,
+      /truncated: time column: sample 1/,
+    ],
   ])("refuses %s", (_, write, count, message) => {
     const w = new ByteWriter(8);
     write(w);

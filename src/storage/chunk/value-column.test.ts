@@ -67,29 +67,52 @@ describe("value column", () => {
     ["an unknown mode", (w) => w.u8(4), 1, /value column: unknown mode 4/],
     [
       "more than 6 decimal digits",
-      (w) => (w.u8(ValueMode.decimal), w.u8(7), w.svarint(1)),
+      (w) => {
+        w.u8(ValueMode.decimal);
+        w.u8(7);
+        w.svarint(1);
+      },
       1,
       /digits 7 > 6/,
     ],
     [
       "a scaled value past 2^53 - 1",
-      (w) => (w.u8(ValueMode.decimalDelta), w.u8(0), w.svarint(MAX), w.svarint(1)),
+      (w) => {
+        w.u8(ValueMode.decimalDelta);
+        w.u8(0);
+        w.svarint(MAX);
+        w.svarint(1);
+      },
       2,
       /sample 1 is out of range/,
     ],
     [
       "a NaN",
-      (w) => (w.u8(ValueMode.float64), w.bytes(new Uint8Array([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]))),
+      (w) => {
+        w.u8(ValueMode.float64);
+        w.bytes(new Uint8Array([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]));
+      },
       1,
       /sample 0 is NaN, not finite/,
     ],
     [
       "an infinity in byte planes",
-      (w) => (w.u8(ValueMode.float64Planes), w.bytes(new Uint8Array([0xff, 0xf0, 0, 0, 0, 0, 0, 0]))),
+      (w) => {
+        w.u8(ValueMode.float64Planes);
+        w.bytes(new Uint8Array([0xff, 0xf0, 0, 0, 0, 0, 0, 0]));
+      },
       1,
       /sample 0 is -Infinity, not finite/,
     ],
-    ["cut-short floats", (w) => (w.u8(ValueMode.float64), w.bytes(new Uint8Array(12))), 2, /needs 16 byte/],
+    [
+      "cut-short floats",
+      (w) => {
+        w.u8(ValueMode.float64);
+        w.bytes(new Uint8Array(12));
+      },
+      2,
+      /needs 16 byte/,
+    ],
   ])("refuses %s", (_, write, count, message) => {
     const w = new ByteWriter(8);
     write(w);
