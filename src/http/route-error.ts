@@ -7,7 +7,7 @@ import type { ErrorCode } from "../protocol/frames";
  * Codes of a route error: the frame codes of docs/protocol.md where they apply, and the HTTP-only ones.
  * The README's "Errors" table says when each is answered, with which status.
  */
-export type RouteErrorCode =
+type RouteErrorCode =
   | ErrorCode
   | "forbidden"
   | "not_found"
@@ -17,7 +17,7 @@ export type RouteErrorCode =
   | "config";
 
 /** A refusal as a route answers it: the status and the body's code and message. */
-export interface RouteError {
+interface RouteError {
   status: ContentfulStatusCode;
   code: RouteErrorCode;
   message: string;

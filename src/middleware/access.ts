@@ -32,7 +32,7 @@ export function requireAccess(role: Role, userIdFrom: "param" | "query") {
  * MAX_TOKEN_LIFETIME_S; 503 while AUTH_SECRET is not configured: never open), then that the token is for this
  * user (403) and this role (403).
  */
-export async function checkAccess(
+async function checkAccess(
   request: Request,
   env: Env,
   userId: string | undefined,

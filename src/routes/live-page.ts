@@ -11,7 +11,7 @@ export const livePage = new Hono<{ Bindings: Env }>()
   .get("/live", (c) => serveAsset(c))
   .get("/live/:file{[A-Za-z0-9_.-]+}", (c) => serveAsset(c));
 
-export const LIVE_PAGE_HEADERS: Record<string, string> = {
+const LIVE_PAGE_HEADERS: Record<string, string> = {
   "Content-Security-Policy":
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
