@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ByteReader, ByteWriter } from "./byte-io";
-import { ChunkDecodeError } from "./chunk-decode-error";
+import { expectRefused } from "../../../test/support/column-bytes";
+import { ByteReader, type ByteWriter } from "./byte-io";
 import { decimalScaling, readValueColumn, ValueMode, valueColumnCandidates } from "./value-column";
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -114,10 +114,6 @@ describe("value column", () => {
       /needs 16 byte/,
     ],
   ])("refuses %s", (_, write, count, message) => {
-    const w = new ByteWriter(8);
-    write(w);
-    const read = () => readValueColumn(new ByteReader(w.finish()), count);
-    expect(read).toThrow(ChunkDecodeError);
-    expect(read).toThrow(message);
+    expectRefused(write, (r) => readValueColumn(r, count), message);
   });
 });
