@@ -2,9 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../src/config";
 import type { Env } from "../src/env";
 import { rosterLimit, ShardStore } from "../src/metrics/aggregate/shard-store";
-import { shardStub } from "../src/metrics/aggregate/shard-stub";
-import { mergeShardStates } from "../src/metrics/expose/merge";
 import { pushOtlp } from "../src/metrics/expose/otlp-push";
+import { collectMerged } from "../src/metrics/expose/read-shards";
 import { pushRemoteWrite } from "../src/metrics/expose/remote-write";
 import { toPromSamples } from "../src/metrics/expose/render";
 import type { ApplyResult, DeltaBatch, ShardState } from "../src/metrics/wire";
@@ -53,17 +52,10 @@ export class MetricsShard extends DurableObject<Env> {
    * the alarm always re-arms itself: a failed push is retried with fresh values at the next interval.
    */
   override async alarm(): Promise<void> {
-    const { remoteWrite, otlp, remoteWriteIntervalS, metricsShards, metricsUserLabelLimit } = getConfig(
-      this.env,
-    );
+    const { remoteWrite, otlp, remoteWriteIntervalS } = getConfig(this.env);
     if (!remoteWrite && !otlp) return;
     try {
-      const states = await Promise.all(
-        Array.from({ length: metricsShards }, (_, i) =>
-          i === 0 ? this.store.state() : shardStub(this.env, i).state(),
-        ),
-      );
-      const merged = mergeShardStates(states, metricsUserLabelLimit);
+      const merged = await collectMerged(this.env, { index: 0, state: () => this.store.state() });
       // The key keeps its name from when remote-write was the only push.
       const last = (await this.ctx.storage.get<number>("remote_write_last_ts")) ?? 0;
       const timestamp = Math.max(Date.now(), last + 1);

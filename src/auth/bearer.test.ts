@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { outcome } from "../../test/support/outcome";
 import { bearerToken } from "./bearer";
 
 const malformed = {
@@ -10,19 +11,19 @@ const malformed = {
   },
 };
 
-describe("bearerToken", () => {
-  it("reads the token after Bearer in any case", () => {
+describe("bearerToken", async () => {
+  it("reads the token after Bearer in any case", async () => {
     for (const header of ["Bearer abc.def", "bearer abc.def", "BEARER  abc.def"]) {
-      expect(bearerToken(header), header).toEqual({ ok: true, value: "abc.def" });
+      expect(await outcome(() => bearerToken(header)), header).toEqual({ ok: true, value: "abc.def" });
     }
   });
 
-  it("answers null without a header", () => {
-    expect(bearerToken(null)).toEqual({ ok: true, value: null });
-    expect(bearerToken(undefined)).toEqual({ ok: true, value: null });
+  it("answers null without a header", async () => {
+    expect(await outcome(() => bearerToken(null))).toEqual({ ok: true, value: null });
+    expect(await outcome(() => bearerToken(undefined))).toEqual({ ok: true, value: null });
   });
 
-  it("refuses anything but one token after Bearer, naming the expected form", () => {
+  it("refuses anything but one token after Bearer, naming the expected form", async () => {
     for (const header of [
       "Bearer tok junk",
       "Bearer",
@@ -32,7 +33,7 @@ describe("bearerToken", () => {
       "Bearertok",
       "",
     ]) {
-      expect(bearerToken(header), JSON.stringify(header)).toEqual(malformed);
+      expect(await outcome(() => bearerToken(header)), JSON.stringify(header)).toEqual(malformed);
     }
   });
 });

@@ -1,5 +1,6 @@
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
+import { outcome } from "../../test/support/outcome";
 import { type TokenPolicy, verifyToken } from "./tokens";
 
 const policy: TokenPolicy = { secret: "tokens-test-secret", maxLifetimeS: 3_600 };
@@ -17,7 +18,7 @@ const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 
 describe("verifyToken", () => {
   it("accepts a token of the policy's secret and reads sub, role and exp", async () => {
-    const checked = await verifyToken(await sign(good), policy, now);
+    const checked = await outcome(async () => verifyToken(await sign(good), policy, now));
     expect(checked).toEqual({ ok: true, value: { userId: "u1", role: "relay", exp: now + 600 } });
   });
 
@@ -33,7 +34,7 @@ describe("verifyToken", () => {
       `${token.replace(".", "=.")}`,
     ];
     for (const spelling of spellings) {
-      const checked = await verifyToken(spelling, policy, now);
+      const checked = await outcome(async () => verifyToken(spelling, policy, now));
       expect(checked, spelling).toMatchObject({
         ok: false,
         error: { status: 401, code: "unauthorized", message: expect.stringMatching(/^invalid token: /) },
@@ -43,7 +44,7 @@ describe("verifyToken", () => {
 
   it("refuses an exp further than maxLifetimeS from now, 1e300 included, and accepts one just within", async () => {
     for (const exp of [1e300, now + 3_601]) {
-      const checked = await verifyToken(await sign({ ...good, exp }), policy, now);
+      const checked = await outcome(async () => verifyToken(await sign({ ...good, exp }), policy, now));
       expect(checked).toEqual({
         ok: false,
         error: {
@@ -53,7 +54,9 @@ describe("verifyToken", () => {
         },
       });
     }
-    expect(await verifyToken(await sign({ ...good, exp: now + 3_600 }), policy, now)).toMatchObject({
+    expect(
+      await outcome(async () => verifyToken(await sign({ ...good, exp: now + 3_600 }), policy, now)),
+    ).toMatchObject({
       ok: true,
     });
   });
@@ -65,13 +68,15 @@ describe("verifyToken", () => {
       [{ sub: "u1", exp: now + 60 }, 'invalid token: claim "role" must be relay or consumer'],
     ];
     for (const [claims, message] of cases) {
-      const checked = await verifyToken(await sign(claims), policy, now);
+      const checked = await outcome(async () => verifyToken(await sign(claims), policy, now));
       expect(checked, JSON.stringify(claims)).toMatchObject({ ok: false, error: { status: 401, message } });
     }
   });
 
   it("says expired for a token past its exp", async () => {
-    const checked = await verifyToken(await sign({ ...good, exp: now - 1 }), policy, now);
+    const checked = await outcome(async () =>
+      verifyToken(await sign({ ...good, exp: now - 1 }), policy, now),
+    );
     expect(checked).toMatchObject({ ok: false, error: { message: "token expired" } });
   });
 });

@@ -1,5 +1,5 @@
-import { base64url, errors, jwtVerify } from "jose";
-import type { Checked } from "../routes/route-error";
+import { base64url, errors, type JWTPayload, jwtVerify } from "jose";
+import { ApiError } from "../http/route-error";
 import { bearerToken } from "./bearer";
 
 export type Role = "relay" | "consumer";
@@ -24,18 +24,15 @@ function keyFor(secret: string): Uint8Array {
 
 /**
  * The token of a request: `Authorization: Bearer <token>`, else `?token=` (browsers cannot set WebSocket
- * headers); null when there is neither, a 401 for a malformed header.
+ * headers); null when there is neither; throws a 401 for a malformed header.
  */
-export function tokenFromRequest(request: Request): Checked<string | null> {
+export function tokenFromRequest(request: Request): string | null {
   const header = request.headers.get("Authorization");
   if (header !== null) return bearerToken(header);
-  return { ok: true, value: new URL(request.url).searchParams.get("token") };
+  return new URL(request.url).searchParams.get("token");
 }
 
-const unauthorized = (message: string): Checked<never> => ({
-  ok: false,
-  error: { status: 401, code: "unauthorized", message },
-});
+const unauthorized = (message: string): ApiError => new ApiError(401, "unauthorized", message);
 
 /** What verifying a token needs: the HS256 key and the longest lifetime a token may still have. */
 export interface TokenPolicy {
@@ -45,8 +42,8 @@ export interface TokenPolicy {
 }
 
 /**
- * Verifies an HS256 JWT signed with AUTH_SECRET (SPEC §2) and reads its claims `sub`, `role`, `exp`; any
- * failure is a 401. Only HS256 is accepted, so an unsigned (`alg: none`) or otherwise signed token never passes.
+ * Verifies an HS256 JWT signed with AUTH_SECRET (docs/protocol.md) and reads its claims `sub`, `role`, `exp`; any
+ * failure throws a 401. Only HS256 is accepted, so an unsigned (`alg: none`) or otherwise signed token never passes.
  * Stricter than jose alone: one encoding per token (canonical base64url), and `exp` an integer within the
  * policy's lifetime, so a leaked token cannot be valid for ever.
  */
@@ -54,34 +51,37 @@ export async function verifyToken(
   token: string | null,
   policy: TokenPolicy,
   nowS = Date.now() / 1000,
-): Promise<Checked<TokenClaims>> {
-  if (!token) return unauthorized("missing token: send Authorization: Bearer <token> or ?token=");
+): Promise<TokenClaims> {
+  if (!token) throw unauthorized("missing token: send Authorization: Bearer <token> or ?token=");
   if (!isCanonicalCompactJws(token)) {
-    return unauthorized(
-      "invalid token: expected three canonical base64url parts (no padding) joined by dots",
+    throw unauthorized("invalid token: expected three canonical base64url parts (no padding) joined by dots");
+  }
+  const { sub, role, exp } = await verifiedPayload(token, policy.secret, nowS);
+  if (typeof sub !== "string") throw unauthorized('invalid token: claim "sub" must be a string');
+  if (role !== "relay" && role !== "consumer") {
+    throw unauthorized('invalid token: claim "role" must be relay or consumer');
+  }
+  if (!Number.isInteger(exp)) throw unauthorized('invalid token: claim "exp" must be whole epoch seconds');
+  if ((exp as number) > nowS + policy.maxLifetimeS) {
+    throw unauthorized(
+      `token lifetime too long: "exp" is more than MAX_TOKEN_LIFETIME_S (${policy.maxLifetimeS} s) from now`,
     );
   }
+  return { userId: sub, role, exp: exp as number };
+}
+
+/** The payload of an HS256 token with a valid signature and `sub` and `exp`, not yet expired; else a 401. */
+async function verifiedPayload(token: string, secret: string, nowS: number): Promise<JWTPayload> {
   try {
-    const { payload } = await jwtVerify(token, keyFor(policy.secret), {
+    const { payload } = await jwtVerify(token, keyFor(secret), {
       algorithms: ["HS256"],
       requiredClaims: ["sub", "exp"],
       currentDate: new Date(nowS * 1000),
     });
-    const { sub, role, exp } = payload;
-    if (typeof sub !== "string") return unauthorized('invalid token: claim "sub" must be a string');
-    if (role !== "relay" && role !== "consumer") {
-      return unauthorized('invalid token: claim "role" must be relay or consumer');
-    }
-    if (!Number.isInteger(exp)) return unauthorized('invalid token: claim "exp" must be whole epoch seconds');
-    if ((exp as number) > nowS + policy.maxLifetimeS) {
-      return unauthorized(
-        `token lifetime too long: "exp" is more than MAX_TOKEN_LIFETIME_S (${policy.maxLifetimeS} s) from now`,
-      );
-    }
-    return { ok: true, value: { userId: sub, role, exp: exp as number } };
+    return payload;
   } catch (err) {
-    if (err instanceof errors.JWTExpired) return unauthorized("token expired");
-    return unauthorized(`invalid token: ${(err as Error).message}`);
+    if (err instanceof errors.JWTExpired) throw unauthorized("token expired");
+    throw unauthorized(`invalid token: ${(err as Error).message}`);
   }
 }
 

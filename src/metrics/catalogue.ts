@@ -12,14 +12,12 @@ export const DURATION_BUCKETS_S: readonly number[] = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 /** db_batch_size (rows per flush batch). */
-export const BATCH_SIZE_BUCKETS: readonly number[] = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+const BATCH_SIZE_BUCKETS: readonly number[] = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 /** http_request_size_bytes / http_response_size_bytes. */
-export const BYTE_SIZE_BUCKETS: readonly number[] = [
-  64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304,
-];
+const BYTE_SIZE_BUCKETS: readonly number[] = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
 
 /** How a metric is exported: Prometheus type, help text and, for histograms, the bucket boundaries. */
-export interface MetricDefinition {
+interface MetricDefinition {
   kind: "counter" | "histogram" | "gauge";
   help: string;
   boundaries?: readonly number[];

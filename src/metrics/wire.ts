@@ -63,6 +63,9 @@ export interface DeltaBatch {
   gauges?: GaugeSnapshot;
 }
 
+/** What a batch carries, without who sent it: what the outbox keeps and merges. */
+export type BatchBody = Pick<DeltaBatch, "counters" | "histograms" | "gauges">;
+
 export interface ApplyResult {
   applied: boolean;
   duplicate: boolean;

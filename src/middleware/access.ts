@@ -2,8 +2,8 @@ import { createMiddleware } from "hono/factory";
 import { type Role, type TokenClaims, tokenFromRequest, verifyToken } from "../auth/tokens";
 import { getConfig } from "../config";
 import type { Env } from "../env";
+import { ApiError } from "../http/route-error";
 import { ID_RULE, isValidId } from "../protocol/ids";
-import { type Checked, errorResponse } from "../routes/route-error";
 
 /** Who a request acts for, once `requireAccess` let it through. */
 export interface Access {
@@ -17,14 +17,12 @@ export type AccessEnv = { Bindings: Env; Variables: { access: Access } };
 
 /**
  * Lets a request through only when it may act as `role` for the user named by the `user_id` path parameter
- * or query parameter (SPEC §2), before any upgrade, body or storage access. Refusals use the route error shape.
+ * or query parameter (docs/protocol.md), before any upgrade, body or storage access. Refusals are thrown as ApiError.
  */
 export function requireAccess(role: Role, userIdFrom: "param" | "query") {
   return createMiddleware<AccessEnv>(async (c, next) => {
     const userId = userIdFrom === "param" ? c.req.param("user_id") : c.req.query("user_id");
-    const checked = await checkAccess(c.req.raw, c.env, userId, role);
-    if (!checked.ok) return errorResponse(c, checked.error);
-    c.set("access", checked.value);
+    c.set("access", await checkAccess(c.req.raw, c.env, userId, role));
     await next();
   });
 }
@@ -34,33 +32,30 @@ export function requireAccess(role: Role, userIdFrom: "param" | "query") {
  * MAX_TOKEN_LIFETIME_S; 503 while AUTH_SECRET is not configured: never open), then that the token is for this
  * user (403) and this role (403).
  */
-export async function checkAccess(
+async function checkAccess(
   request: Request,
   env: Env,
   userId: string | undefined,
   role: Role,
-): Promise<Checked<Access>> {
+): Promise<Access> {
   if (!isValidId(userId)) {
     const got = userId === undefined ? "missing" : JSON.stringify(userId);
-    return { ok: false, error: { status: 400, code: "invalid", message: `user_id ${ID_RULE} (got ${got})` } };
+    throw new ApiError(400, "invalid", `user_id ${ID_RULE} (got ${got})`);
   }
   const secret = env.AUTH_SECRET;
   if (!secret) {
     const message = "AUTH_SECRET is not configured: no token can be verified";
-    return { ok: false, error: { status: 503, code: "auth_not_configured", message } };
+    throw new ApiError(503, "auth_not_configured", message);
   }
-  const given = tokenFromRequest(request);
-  if (!given.ok) return given;
-  const token = await verifyToken(given.value, { secret, maxLifetimeS: getConfig(env).maxTokenLifetimeS });
-  if (!token.ok) return token;
-  const claims = token.value;
+  const token = tokenFromRequest(request);
+  const claims = await verifyToken(token, { secret, maxLifetimeS: getConfig(env).maxTokenLifetimeS });
   if (claims.userId !== userId) {
     const message = `token is for another user, not ${JSON.stringify(userId)}`;
-    return { ok: false, error: { status: 403, code: "forbidden", message } };
+    throw new ApiError(403, "forbidden", message);
   }
   if (claims.role !== role) {
     const message = `token role is ${claims.role}; this route needs ${role}`;
-    return { ok: false, error: { status: 403, code: "forbidden", message } };
+    throw new ApiError(403, "forbidden", message);
   }
-  return { ok: true, value: { userId, role, claims } };
+  return { userId, role, claims };
 }

@@ -2,8 +2,8 @@ import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { getConfig } from "../config";
+import { refuseFrame } from "../http/frame-reply";
 import { errorFrame } from "../protocol/frames";
-import { refuseFrame } from "../routes/frame-reply";
 import type { AccessEnv } from "./access";
 
 /**

@@ -28,7 +28,7 @@ export interface SessionEndFrame {
   session_id: string;
 }
 
-export interface PingFrame {
+interface PingFrame {
   type: "ping";
 }
 
@@ -37,7 +37,7 @@ export type ClientFrame = SessionStartFrame | SamplesFrame | SessionEndFrame | P
 /** Error codes of SPEC §3. */
 export type ErrorCode = "invalid" | "too_large" | "buffer_full" | "unauthorized" | "internal";
 
-export interface AckFrame {
+interface AckFrame {
   type: "ack";
   seq: number;
 }

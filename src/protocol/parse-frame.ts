@@ -3,7 +3,7 @@ import { type ClientFrame, type ErrorFrame, errorFrame, type Sample, type Sample
 import { EPOCH_MS_RULE, ID_PATTERN, ID_RULE, MAX_EPOCH_MS } from "./ids";
 import { jsonText } from "./json-text";
 
-export interface FrameLimits {
+interface FrameLimits {
   maxFrameBytes: number;
   maxSamplesPerFrame: number;
 }
@@ -17,7 +17,7 @@ export interface ParsedSamples {
 }
 
 /** `samples` is set exactly for a samples frame (test it to narrow `frame`). */
-export type ParseResult =
+type ParseResult =
   | { ok: true; frame: Exclude<ClientFrame, SamplesFrame>; samples: null }
   | { ok: true; frame: SamplesFrame; samples: ParsedSamples }
   /** `type`: the frame's type when it was recognised, else "unknown" (for the metrics' message_type). */

@@ -1,11 +1,11 @@
 import { type Context, Hono } from "hono";
 import type { Env } from "../env";
+import { ApiError } from "../http/route-error";
 import { getIsolateMetrics } from "../metrics/record/isolate-metrics";
 import { type AccessEnv, requireAccess } from "../middleware/access";
 import { jsonResponse } from "../protocol/json-text";
 import { listChannels } from "../storage/read/channel-list";
 import { firstIssue, queryParams, rangeQuery } from "./read-query";
-import { errorResponse } from "./route-error";
 
 /**
  * `GET /v1/users/:user_id/channels?from&to` (consumer token): every channel with stored samples in the range,
@@ -20,8 +20,7 @@ export const channels = new Hono<{ Bindings: Env }>().get(
 async function getChannels(c: Context<AccessEnv>): Promise<Response> {
   const { userId } = c.var.access;
   const query = rangeQuery.safeParse(queryParams(c.req.url, []));
-  if (!query.success)
-    return errorResponse(c, { status: 400, code: "invalid", message: firstIssue(query.error) });
+  if (!query.success) throw new ApiError(400, "invalid", firstIssue(query.error));
   const { from, to } = query.data;
   const { channels, errors } = await listChannels(c.env.DB, c.env.COLD, { userId, from, to });
   if (errors.length > 0) getIsolateMetrics().chunkDecodeErrors.add(errors.length);

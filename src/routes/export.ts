@@ -1,10 +1,10 @@
 import { type Context, Hono } from "hono";
 import type { Env } from "../env";
+import { ApiError } from "../http/route-error";
 import { type AccessEnv, requireAccess } from "../middleware/access";
 import { listChannels } from "../storage/read/channel-list";
 import { exportCsv, exportParquet } from "../storage/read/export-stream";
 import { exportQuery, firstIssue, queryParams } from "./read-query";
-import { errorResponse } from "./route-error";
 
 /**
  * `GET /v1/users/:user_id/export?from&to[&ch][&session_id]&format=csv|parquet` (consumer token): the stored
@@ -19,8 +19,7 @@ export const exportRoute = new Hono<{ Bindings: Env }>().get(
 async function getExport(c: Context<AccessEnv>): Promise<Response> {
   const { userId } = c.var.access;
   const query = exportQuery.safeParse(queryParams(c.req.url, ["ch"]));
-  if (!query.success)
-    return errorResponse(c, { status: 400, code: "invalid", message: firstIssue(query.error) });
+  if (!query.success) throw new ApiError(400, "invalid", firstIssue(query.error));
   const { from, to, ch, session_id, format } = query.data;
   const q = { userId, from, to, channels: ch ?? null, sessionId: session_id ?? null };
   const name = `${userId}-${from}-${to}.${format}`;

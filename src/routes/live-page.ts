@@ -1,9 +1,9 @@
 import { type Context, Hono } from "hono";
 import type { Env } from "../env";
-import { errorResponse } from "./route-error";
+import { ApiError } from "../http/route-error";
 
 /**
- * `GET /live` and its files under `/live/` (SPEC §2): the live view's static files from `public/`, served through
+ * `GET /live` and its files under `/live/` (docs/protocol.md): the live view's static files from `public/`, served through
  * the ASSETS binding (wrangler.toml `[assets]`, run_worker_first). The page talks only to this origin; the
  * headers below hold it to that, and keep it out of frames and referrers.
  */
@@ -11,7 +11,7 @@ export const livePage = new Hono<{ Bindings: Env }>()
   .get("/live", (c) => serveAsset(c))
   .get("/live/:file{[A-Za-z0-9_.-]+}", (c) => serveAsset(c));
 
-export const LIVE_PAGE_HEADERS: Record<string, string> = {
+const LIVE_PAGE_HEADERS: Record<string, string> = {
   "Content-Security-Policy":
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -24,11 +24,7 @@ async function serveAsset(c: Context<{ Bindings: Env }>): Promise<Response> {
   const redirected = asset.status >= 300 && asset.status < 400 && asset.status !== 304;
   if (asset.status === 404 || redirected) {
     // Only exact file names are served: no directory listings, no redirects to other spellings.
-    return errorResponse(c, {
-      status: 404,
-      code: "not_found",
-      message: `No file ${c.req.path} in the live view`,
-    });
+    throw new ApiError(404, "not_found", `No file ${c.req.path} in the live view`);
   }
   const response = new Response(asset.body, asset);
   for (const [name, value] of Object.entries(LIVE_PAGE_HEADERS)) response.headers.set(name, value);

@@ -1,6 +1,8 @@
 import { type Context, Hono } from "hono";
 import { getConfig } from "../config";
 import type { Env } from "../env";
+import { refuseFrame, replyFrame } from "../http/frame-reply";
+import { ApiError } from "../http/route-error";
 import { getIsolateMetrics } from "../metrics/record/isolate-metrics";
 import { type AccessEnv, requireAccess } from "../middleware/access";
 import { frameBodyLimit } from "../middleware/frame-body-limit";
@@ -9,9 +11,7 @@ import { jsonResponse } from "../protocol/json-text";
 import { parseClientFrame } from "../protocol/parse-frame";
 import { readSamples } from "../storage/d1/reader";
 import { readSeries } from "../storage/d1/series-reader";
-import { refuseFrame, replyFrame } from "./frame-reply";
 import { encodeCursor, firstIssue, queryParams, samplesQuery, seriesQuery } from "./read-query";
-import { errorResponse } from "./route-error";
 
 /**
  * `POST /v1/users/:user_id/samples` (relay token): one `samples` frame as the JSON body, answered with the
@@ -49,8 +49,7 @@ async function postSamples(c: Context<AccessEnv>): Promise<Response> {
 async function getSamples(c: Context<AccessEnv>): Promise<Response> {
   const { userId } = c.var.access;
   const query = samplesQuery.safeParse(queryParams(c.req.url, ["ch"]));
-  if (!query.success)
-    return errorResponse(c, { status: 400, code: "invalid", message: firstIssue(query.error) });
+  if (!query.success) throw new ApiError(400, "invalid", firstIssue(query.error));
   const { from, to, limit, ch, cursor } = query.data;
   const page = await readSamples(
     c.env.DB,
@@ -75,8 +74,7 @@ async function getSamples(c: Context<AccessEnv>): Promise<Response> {
 async function getSeries(c: Context<AccessEnv>): Promise<Response> {
   const { userId } = c.var.access;
   const query = seriesQuery.safeParse(queryParams(c.req.url, ["ch"]));
-  if (!query.success)
-    return errorResponse(c, { status: 400, code: "invalid", message: firstIssue(query.error) });
+  if (!query.success) throw new ApiError(400, "invalid", firstIssue(query.error));
   const { from, to, step, ch } = query.data;
   const { series, errors } = await readSeries(c.env.DB, { userId, from, to, step, channels: ch }, c.env.COLD);
   countCorrupt(errors.length);

@@ -4,16 +4,26 @@ import { shardStub } from "../aggregate/shard-stub";
 import type { ShardState } from "../wire";
 import { type MergedMetrics, mergeShardStates } from "./merge";
 
+/** A shard that reads every shard itself: its own state is read in place, not through its own stub. */
+export interface ReadingShard {
+  index: number;
+  state: () => ShardState | Promise<ShardState>;
+}
+
 /**
  * Every shard's state, read in parallel. A scrape that cannot reach a shard fails as a whole (500) rather than
  * answering partial counters, which Prometheus would read as a counter reset.
  */
-export async function readAllShards(env: Env): Promise<ShardState[]> {
+async function readAllShards(env: Env, self?: ReadingShard): Promise<ShardState[]> {
   const { metricsShards } = getConfig(env);
-  return Promise.all(Array.from({ length: metricsShards }, (_, i) => shardStub(env, i).state()));
+  return Promise.all(
+    Array.from({ length: metricsShards }, (_, i) =>
+      i === self?.index ? self.state() : shardStub(env, i).state(),
+    ),
+  );
 }
 
-/** Every series of every shard, merged (what /metrics exposes). */
-export async function collectMerged(env: Env): Promise<MergedMetrics> {
-  return mergeShardStates(await readAllShards(env), getConfig(env).metricsUserLabelLimit);
+/** Every series of every shard, merged (what /metrics exposes, and what shard 0 pushes). */
+export async function collectMerged(env: Env, self?: ReadingShard): Promise<MergedMetrics> {
+  return mergeShardStates(await readAllShards(env, self), getConfig(env).metricsUserLabelLimit);
 }

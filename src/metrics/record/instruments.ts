@@ -2,10 +2,8 @@ import type { Counter, Histogram, Meter, UpDownCounter } from "@opentelemetry/ap
 import { METRICS } from "../catalogue";
 import type { RecordingBuffer } from "./recording-buffer";
 
-/** The instruments of SPEC §5, created on an OpenTelemetry Meter with the names and buckets of the catalogue. */
-
-export type MessageType = "session_start" | "samples" | "session_end" | "ping" | "unknown";
-export type TableName = "sample_chunks" | "sessions";
+// The instruments of docs/protocol.md's metrics, created on an OpenTelemetry Meter with the names and buckets
+// of the catalogue.
 
 /** What a user Durable Object records as events happen (counters and histograms). */
 export interface IngestInstruments {

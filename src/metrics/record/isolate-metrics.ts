@@ -30,7 +30,7 @@ import { MetricsRecorder } from "./recorder";
  * deduplicates by (sender, seq) in order, which needs one sender's batches to reach one shard in order. Load
  * still spreads over the shards, as Cloudflare runs many isolates.
  */
-export class IsolateMetrics {
+class IsolateMetrics {
   readonly instruments: HttpInstruments;
   /** For frames the Worker answers itself (a POSTed frame refused before it reaches the user object). */
   readonly ingest: Pick<IngestInstruments, "messagesReceived" | "messagesFailed">;

@@ -3,8 +3,9 @@ import type { Env } from "../../env";
 import { jittered } from "../../util/jitter";
 import { DurableOutbox } from "../ship/durable-outbox";
 import { MemoryOutbox } from "../ship/memory-outbox";
-import type { BatchBody, Outbox } from "../ship/outbox";
+import type { Outbox } from "../ship/outbox";
 import { sendBatch } from "../ship/send-batch";
+import type { BatchBody } from "../wire";
 import { GAUGE_REFRESH_MS, type GaugeSnapshot, shardForUser } from "../wire";
 import { createIngestInstruments, type IngestInstruments, type UserGaugeSnapshot } from "./instruments";
 import { MetricsRecorder } from "./recorder";
@@ -31,8 +32,8 @@ function keepsRefreshing(s: UserGaugeSnapshot): boolean {
  * Metrics of one user Durable Object: the instruments it records into, and the hook that ships what was
  * recorded (deltas plus a gauge snapshot) to the metrics aggregator.
  *
- * CONTRACT for the user object (durable-objects/user-stream.ts):
- *   - construct once in the object's constructor: `new ObjectMetrics(env, userId, () => snapshot, ctx.storage)`;
+ * CONTRACT for its owner, src/stream/stream-metrics.ts (the user object's metrics, built in its constructor):
+ *   - construct once per object: `new ObjectMetrics(env, userId, () => snapshot, storage)`;
  *   - record events through `instruments`;
  *   - call `await flush()` from the object's alarm (the same alarm that flushes the buffer to D1), and make
  *     sure an alarm is scheduled while `hasPending()` is true, and no later than `nextFlushDueAt()` while it is

@@ -28,7 +28,7 @@ class ExplicitDeltaReader extends MetricReader {
   protected override async onForceFlush(): Promise<void> {}
 }
 
-export interface CollectedDeltas {
+interface CollectedDeltas {
   counters: CounterPoint[];
   histograms: HistogramPoint[];
   /** Current values of up-down counters (absolute). */

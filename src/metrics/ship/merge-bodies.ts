@@ -1,5 +1,4 @@
-import type { CounterPoint, HistogramPoint } from "../wire";
-import type { BatchBody } from "./outbox";
+import type { BatchBody, CounterPoint, HistogramPoint } from "../wire";
 
 const key = (p: { name: string; labels: Record<string, string> }) =>
   `${p.name}\u0000${JSON.stringify(Object.entries(p.labels).sort())}`;

@@ -1,7 +1,5 @@
-import type { DeltaBatch } from "../wire";
+import type { BatchBody, DeltaBatch } from "../wire";
 import { mergeBodies } from "./merge-bodies";
-
-export type BatchBody = Pick<DeltaBatch, "counters" | "histograms" | "gauges">;
 
 export interface OutboxEntry {
   seq: number;

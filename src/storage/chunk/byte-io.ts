@@ -1,9 +1,9 @@
 import { ChunkDecodeError } from "./chunk-decode-error";
 
 // Varints are LEB128: 7 bits per byte, least significant group first, high bit set on all but the last byte.
-// Values reach 2^55 (zigzag of a difference of two 2^53 timestamps), beyond the 2^53 that a JS number holds
-// exactly and the 2^31 that bitwise operators handle: small values take a bitwise path, safe ones arithmetic,
-// and the rare larger ones BigInt.
+// Values reach just under 2^55 (zigzag of a delta-of-delta of timestamps below 2^53, or of a difference of two
+// scaled decimals: ±(2^54 - 2)), beyond the 2^53 that a JS number holds exactly and the 2^31 that bitwise
+// operators handle: small values take a bitwise path, safe ones arithmetic, and the rare larger ones BigInt.
 const TWO_POW_31 = 2 ** 31;
 const TWO_POW_52 = 2 ** 52;
 /** 9 bytes carry 63 bits: more than any field of the format needs, so a longer varint is corruption. */

@@ -5,8 +5,8 @@ import { ChunkDecodeError } from "./chunk-decode-error";
 /** How a chunk stores t after the first value (the mode byte of the time column). */
 export const TimeMode = { delta: 0, deltaOfDelta: 1 } as const;
 
-// Both modes are zigzag varints of exact differences (they reach ±2^54, past what a JS number holds: the
-// writer takes BigInt for those). Per chunk the mode whose bytes have the lower entropy wins: delta-of-delta
+// Both modes are zigzag varints of exact differences (deltas within ±(2^53 - 1), deltas-of-deltas within
+// ±(2^54 - 2), past what a JS number holds: the writer takes BigInt for those). Per chunk the mode whose bytes have the lower entropy wins: delta-of-delta
 // for perfectly regular clocks, plain delta for jittery ones (measured in docs/storage-format.md).
 
 export function writeTimeColumn(w: ByteWriter, ts: readonly number[]): void {

@@ -6,7 +6,7 @@ import { ChunkDecodeError } from "./chunk-decode-error";
 export const ValueMode = { decimalDelta: 0, decimal: 1, float64: 2, float64Planes: 3 } as const;
 
 /** Largest k tried for "every v is an integer / 10^k". */
-export const MAX_DECIMAL_DIGITS = 6;
+const MAX_DECIMAL_DIGITS = 6;
 
 // Sensor readings are mostly integers or a few decimals: as integers scaled by 10^k they are small varints
 // (their deltas smaller still), where their float64 bit patterns are 8 noisy bytes. A chunk is stored that way

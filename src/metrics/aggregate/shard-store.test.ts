@@ -1,15 +1,9 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import {
-  GAUGE_TTL_MS,
-  rosterLimit,
-  SENDER_TTL_MS,
-  ShardStore,
-  USER_LABEL_IDLE_MS,
-} from "../../src/metrics/aggregate/shard-store";
-import { DURATION_BUCKETS_S } from "../../src/metrics/catalogue";
-import { OTHER_USER } from "../../src/metrics/wire";
-import { batch, userGauges } from "./support";
+import { batch, userGauges } from "../../../test/metrics/support";
+import { DURATION_BUCKETS_S } from "../catalogue";
+import { OTHER_USER } from "../wire";
+import { GAUGE_TTL_MS, rosterLimit, SENDER_TTL_MS, ShardStore, USER_LABEL_IDLE_MS } from "./shard-store";
 
 /** A fresh MetricsShard's storage, wrapped in a ShardStore (as the object itself does). */
 async function withStore<T>(name: string, fn: (store: ShardStore) => T): Promise<T> {

@@ -1,10 +1,10 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Env } from "../../src/env";
-import type { UserGaugeSnapshot } from "../../src/metrics/record/instruments";
-import { ObjectMetrics } from "../../src/metrics/record/object-metrics";
-import { type DeltaBatch, GAUGE_REFRESH_MS } from "../../src/metrics/wire";
-import { scrape, seriesValue } from "./support";
+import { scrape, seriesValue } from "../../../test/metrics/support";
+import type { Env } from "../../env";
+import { type DeltaBatch, GAUGE_REFRESH_MS } from "../wire";
+import type { UserGaugeSnapshot } from "./instruments";
+import { ObjectMetrics } from "./object-metrics";
 
 /** Runs `fn` with the SQLite storage of a fresh Durable Object (standing in for the user object's own). */
 function withStorage<T>(name: string, fn: (storage: DurableObjectStorage) => Promise<T>): Promise<T> {
