@@ -141,6 +141,21 @@ export class UserStream extends DurableObject<Env> {
     return new Promise<ReplyFrame>((resolve) => this.#admit(parsed, Date.now(), resolve, true));
   }
 
+  /**
+   * Erasure (`DELETE /v1/users/:user_id/data`): drops the buffer, the flush in flight and the sessions. The
+   * acked seqs stay, so a relay resending an erased frame is acked as a duplicate and does not bring it back.
+   */
+  async eraseBuffer(): Promise<{ samples: number; sessions: number }> {
+    let erased = { samples: 0, sessions: 0 };
+    this.ctx.storage.transactionSync(() => {
+      const { buffer, sessions, acked, meta } = this.#stores;
+      acked.released([...buffer.frames()], Date.now());
+      erased = { samples: buffer.clear(), sessions: sessions.clear() };
+      meta.pendingFlush = null;
+    });
+    return erased;
+  }
+
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {
     const { role } = this.#sockets.state(ws);
     this.#metrics.socketClosed(role);

@@ -12,6 +12,7 @@ import { livePage } from "./routes/live-page";
 import { metricsRoutes } from "./routes/metrics";
 import { samples } from "./routes/samples";
 import { streams } from "./routes/streams";
+import { userData } from "./routes/user-data";
 
 /** The Worker's HTTP surface (docs/protocol.md). Each route group lives in src/routes/. */
 export const app = new Hono<{ Bindings: Env }>();
@@ -24,6 +25,7 @@ app.route("/", metricsRoutes);
 app.route("/", streams);
 app.route("/", samples);
 app.route("/", channels);
+app.route("/", userData);
 app.route("/", exportRoute);
 app.route("/", livePage);
 

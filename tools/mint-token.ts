@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Mints a relay or consumer token: `npm run token -- --user alice --role relay [--ttl 3600]`.
+// Mints a relay, consumer or admin token: `npm run token -- --user alice --role relay [--ttl 3600]`.
 // The secret comes from AUTH_SECRET in the environment, or from .dev.vars for local development.
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ID_RULE, isValidId } from "../src/protocol/ids.ts";
 import { mintToken, type TokenRole } from "./lib/token.ts";
 
-const USAGE = `Usage: npm run token -- --user <user_id> --role relay|consumer [--ttl <seconds>]
+const USAGE = `Usage: npm run token -- --user <user_id> --role relay|consumer|admin [--ttl <seconds>]
   AUTH_SECRET is read from the environment, else from .dev.vars.`;
 
 function fail(message: string): never {
@@ -39,7 +39,8 @@ if (values.help) {
   process.exit(0);
 }
 if (!isValidId(values.user)) fail(`--user ${ID_RULE}.`);
-if (values.role !== "relay" && values.role !== "consumer") fail("--role must be relay or consumer.");
+if (values.role !== "relay" && values.role !== "consumer" && values.role !== "admin")
+  fail("--role must be relay, consumer or admin.");
 const ttl = Number(values.ttl);
 if (!Number.isInteger(ttl) || ttl < 1) fail("--ttl must be a positive whole number of seconds.");
 

@@ -65,7 +65,7 @@ describe("verifyToken", () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ ...good, exp: now + 60.5 }, 'invalid token: claim "exp" must be whole epoch seconds'],
       [{ ...good, sub: 42 }, 'invalid token: claim "sub" must be a string'],
-      [{ sub: "u1", exp: now + 60 }, 'invalid token: claim "role" must be relay or consumer'],
+      [{ sub: "u1", exp: now + 60 }, 'invalid token: claim "role" must be relay, consumer or admin'],
     ];
     for (const [claims, message] of cases) {
       const checked = await outcome(async () => verifyToken(await sign(claims), policy, now));

@@ -2,7 +2,7 @@ import { base64url, errors, type JWTPayload, jwtVerify } from "jose";
 import { ApiError } from "../http/route-error";
 import { bearerToken } from "./bearer";
 
-export type Role = "relay" | "consumer";
+export type Role = "relay" | "consumer" | "admin";
 
 export interface TokenClaims {
   userId: string;
@@ -58,8 +58,8 @@ export async function verifyToken(
   }
   const { sub, role, exp } = await verifiedPayload(token, policy.secret, nowS);
   if (typeof sub !== "string") throw unauthorized('invalid token: claim "sub" must be a string');
-  if (role !== "relay" && role !== "consumer") {
-    throw unauthorized('invalid token: claim "role" must be relay or consumer');
+  if (role !== "relay" && role !== "consumer" && role !== "admin") {
+    throw unauthorized('invalid token: claim "role" must be relay, consumer or admin');
   }
   if (!Number.isInteger(exp)) throw unauthorized('invalid token: claim "exp" must be whole epoch seconds');
   if ((exp as number) > nowS + policy.maxLifetimeS) {

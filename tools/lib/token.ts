@@ -1,6 +1,6 @@
 import { SignJWT } from "jose";
 
-export type TokenRole = "relay" | "consumer";
+export type TokenRole = "relay" | "consumer" | "admin";
 
 export interface TokenRequest {
   /** AUTH_SECRET of the deployment (HS256 key). */

@@ -220,6 +220,14 @@ export class SessionStore {
     return count;
   }
 
+  /** Forgets every session (the user's data is erased; D1's rows are deleted by the caller). */
+  clear(): number {
+    const count = this.#sessions.size;
+    this.#sessions.clear();
+    this.sql.exec("DELETE FROM sessions");
+    return count;
+  }
+
   #bump(session: Session): void {
     session.version++;
     this.sql.exec(

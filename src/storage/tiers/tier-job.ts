@@ -57,13 +57,14 @@ export async function runTierJob(ctx: TierJobContext, now = Date.now()): Promise
   if (!lease) return report;
   report.ran = true;
   let cursor = lease.user_cursor;
+  const started = Date.now();
   try {
     const { results: users } = await ctx.db
       .prepare("SELECT DISTINCT user_id FROM sessions WHERE user_id > ? ORDER BY user_id LIMIT ?")
       .bind(cursor, USERS_PER_RUN)
       .all<{ user_id: string }>();
     for (const { user_id: userId } of users) {
-      if (Date.now() - now > RUN_BUDGET_MS) break;
+      if (Date.now() - started > RUN_BUDGET_MS) break;
       await step(report, "compaction", userId, async () => {
         report.merged += (await compactUser(ctx.db, userId, now, WINDOWS_PER_USER)).merged;
       });
