@@ -49,8 +49,12 @@ export class D1Flusher {
         written = await writeFlushBatch(this.db, userId, selection.pieces, sessionRows, flushId);
       } catch (err) {
         meta.flushFailures += 1;
+        const errorType = d1ErrorType(err);
+        this.metrics.flushFailed(errorType);
         console.error(
-          `D1 flush failed (attempt ${meta.flushFailures}); samples stay buffered: ${String(err)}`,
+          errorType === "d1_full"
+            ? `D1 is full: flush refused (attempt ${meta.flushFailures}); samples stay buffered; lower COLD_AFTER_S or set RETENTION_DAYS (docs/runbooks.md, StorageNearlyFull): ${String(err)}`
+            : `D1 flush failed (attempt ${meta.flushFailures}); samples stay buffered: ${String(err)}`,
         );
         return;
       }
@@ -74,4 +78,14 @@ export class D1Flusher {
     if (failures === 0) return waiting >= this.config.flushBatchSize ? 0 : interval;
     return Math.min(interval * 2 ** failures, Math.max(MAX_FLUSH_BACKOFF_MS, interval));
   }
+}
+
+/**
+ * A full database is its own error type: it stops every user's flushes until space is freed, and the operator
+ * must act (SQLite's SQLITE_FULL, "database or disk is full"; D1 reports its size limit as exceeded).
+ */
+export function d1ErrorType(err: unknown): "d1_full" | "d1_error" {
+  return /SQLITE_FULL|database or disk is full|maximum database size|exceeded.*size/i.test(String(err))
+    ? "d1_full"
+    : "d1_error";
 }

@@ -109,6 +109,11 @@ export class StreamMetrics {
     if (samples > 0) m.dbSamplesWritten.add(samples, { table: "sample_chunks" });
   }
 
+  /** A D1 flush that failed, by error type (`d1_full`: the database reached its size limit). */
+  flushFailed(errorType: string): void {
+    this.#m.dbFlushErrors.add(1, { error_type: errorType });
+  }
+
   /** Ships what was recorded (from the alarm). Never throws. */
   async ship(): Promise<void> {
     this.#pending = false;

@@ -21,6 +21,8 @@ export interface IngestInstruments {
   dbWrites: Counter<{ table: string }>;
   /** db_samples_written_total{table}: samples in the chunk rows written */
   dbSamplesWritten: Counter<{ table: string }>;
+  /** db_flush_errors_total{error_type}: failed D1 flushes, d1_full apart from the rest */
+  dbFlushErrors: Counter<{ error_type: string }>;
   /** db_write_duration_seconds{table} */
   dbWriteDuration: Histogram<{ table: string }>;
   /** db_batch_size{table} */
@@ -85,6 +87,7 @@ export function createIngestInstruments(meter: Meter, buffer?: RecordingBuffer):
     sessionsEnded: makeCounter("sessions_ended"),
     dbWrites: makeCounter("db_writes"),
     dbSamplesWritten: makeCounter("db_samples_written"),
+    dbFlushErrors: makeCounter("db_flush_errors"),
     dbWriteDuration: makeHistogram("db_write_duration_seconds"),
     dbBatchSize: makeHistogram("db_batch_size"),
     wsConnections: makeCounter("ws_connections"),
