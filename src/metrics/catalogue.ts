@@ -1,11 +1,11 @@
 /**
- * The metric catalogue of SPEC §5, shared by every stage: senders create their instruments from it
+ * The metric catalogue of the README's "Metrics", shared by every stage: senders create their instruments from it
  * (record/instruments.ts), the aggregator checks histogram boundaries against it (aggregate/shard-store.ts), and
  * the exposition takes types and help texts from it (expose/render.ts). Names are OpenTelemetry instrument names:
  * counters without `_total`, which the Prometheus serializer appends; no units, so no unit suffix either.
  */
 
-/** ws_message_latency_seconds buckets, exactly as SPEC §5 lists them. */
+/** ws_message_latency_seconds buckets, exactly as the README's "Metrics" lists them. */
 export const LATENCY_BUCKETS_S: readonly number[] = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
 /** HTTP and D1 durations (seconds). */
 export const DURATION_BUCKETS_S: readonly number[] = [
@@ -24,7 +24,7 @@ interface MetricDefinition {
 }
 
 /**
- * Every metric of SPEC §5 by its OpenTelemetry instrument name (counters without `_total`, which the
+ * Every metric of the README's "Metrics" by its OpenTelemetry instrument name (counters without `_total`, which the
  * Prometheus serializer appends). Senders and the aggregator take bucket boundaries from here, so histograms
  * merge bucket by bucket; a histogram arriving with other boundaries is refused (see aggregate/shard-store.ts).
  */
@@ -75,7 +75,7 @@ export const METRICS: Record<string, MetricDefinition> = {
     help: "Receive to durable ack (relay) or to fan-out (consumer)",
     boundaries: LATENCY_BUCKETS_S,
   },
-  // The pipeline's own health (not in SPEC §5, additional): refused or dropped deltas, remote-write and OTLP pushes.
+  // The pipeline's own health (beyond the README's catalogue): refused or dropped deltas, remote-write and OTLP pushes.
   metrics_refused: { kind: "counter", help: "Metric deltas the aggregator refused, by reason" },
   chunk_decode_errors: {
     kind: "counter",

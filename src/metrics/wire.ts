@@ -4,7 +4,7 @@
  * Plain data: it crosses Durable Object RPC (structured clone) and is persisted as JSON in outboxes.
  */
 
-/** The user_id value that sums every user without a label slot of their own (SPEC §5). */
+/** The user_id value that sums every user without a label slot of their own (README, "Metrics"). */
 export const OTHER_USER = "_other";
 
 /**

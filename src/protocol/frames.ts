@@ -1,4 +1,4 @@
-/** The JSON text frames of SPEC §3, as the server sees them after validation. */
+/** The JSON text frames of docs/protocol.md ("Frames"), as the server sees them after validation. */
 
 export interface Sample {
   /** Epoch milliseconds. */
@@ -34,7 +34,7 @@ interface PingFrame {
 
 export type ClientFrame = SessionStartFrame | SamplesFrame | SessionEndFrame | PingFrame;
 
-/** Error codes of SPEC §3. */
+/** Error codes of docs/protocol.md ("Frames"). */
 export type ErrorCode = "invalid" | "too_large" | "buffer_full" | "unauthorized" | "internal";
 
 interface AckFrame {

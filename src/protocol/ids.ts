@@ -1,4 +1,4 @@
-/** User ids, relay ids, session ids and channel names: 1–64 of `[A-Za-z0-9_.-]` (SPEC §2, §3). */
+/** User ids, relay ids, session ids and channel names: 1–64 of `[A-Za-z0-9_.-]` (docs/protocol.md, "Routes" and "Frames"). */
 export const ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export const ID_RULE = "must be 1-64 characters of [A-Za-z0-9_.-]";

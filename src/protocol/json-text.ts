@@ -1,6 +1,6 @@
 /**
  * JSON text that keeps -0: JSON.stringify writes it as 0, and a stored `v` must come back bit for bit as the
- * float64 the relay sent (SPEC §4). NUL cannot occur in ids, channels or messages, so the marker is unambiguous.
+ * float64 the relay sent (docs/storage-format.md). NUL cannot occur in ids, channels or messages, so the marker is unambiguous.
  */
 const NEG_ZERO = "\u0000-0\u0000";
 const NEG_ZERO_JSON = JSON.stringify(NEG_ZERO);

@@ -38,7 +38,7 @@ export function rosterLimit(limit: number, shards: number, index: number): numbe
  * - user_labels: the users whose counters carry their own user_id label. Membership is sticky: a user gets a
  *   slot when first seen while slots are free and keeps it until idle for USER_LABEL_IDLE_MS; deltas of users
  *   without a slot add to user_id="_other". So _other only ever grows (an idle user's totals fold into it) and
- *   every counter stays monotonic. State is bounded by the slots plus the label enums of SPEC §5.
+ *   every counter stays monotonic. State is bounded by the slots plus the label enums of the README's "Metrics".
  */
 export class ShardStore {
   private readonly storage: DurableObjectStorage;

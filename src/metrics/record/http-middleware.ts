@@ -6,7 +6,7 @@ import { getIsolateMetrics } from "./isolate-metrics";
 const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
 /**
- * Records the HTTP metrics of SPEC §5 for every request, labelled by the route pattern that served it
+ * Records the HTTP metrics of the README's "Metrics" for every request, labelled by the route pattern that served it
  * (`/v1/users/:user_id/samples`, never the raw path, so labels stay bounded), and flushes them to the aggregator
  * under `waitUntil` once the response is ready.
  */

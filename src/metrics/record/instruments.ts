@@ -11,7 +11,7 @@ export interface IngestInstruments {
   messagesReceived: Counter<{ message_type: string; user_id: string }>;
   /** messages_processed_total{message_type} */
   messagesProcessed: Counter<{ message_type: string }>;
-  /** messages_failed_total{message_type,error_type}; error_type is the SPEC error code. */
+  /** messages_failed_total{message_type,error_type}; error_type is the frame's error code. */
   messagesFailed: Counter<{ message_type: string; error_type: string }>;
   /** sessions_created_total */
   sessionsCreated: Counter;
@@ -50,7 +50,7 @@ export interface HttpInstruments {
   httpResponseSize: Histogram;
 }
 
-/** The live state a user object reports as gauges (SPEC §5: gauges reflect the live state of all objects). */
+/** The live state a user object reports as gauges (README, "Metrics": gauges reflect the live state of all objects). */
 export interface UserGaugeSnapshot {
   userId: string;
   relayConnections: number;
