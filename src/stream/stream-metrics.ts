@@ -109,9 +109,12 @@ export class StreamMetrics {
     if (samples > 0) m.dbSamplesWritten.add(samples, { table: "sample_chunks" });
   }
 
-  /** A D1 flush that failed, by error type (`d1_full`: the database reached its size limit). */
+  /**
+   * A D1 flush that failed, by error type (`d1_full`: the database reached its size limit). Recorded without
+   * asking for an alarm: the retry's backoff alarm ships it, an earlier one would retry the flush early.
+   */
   flushFailed(errorType: string): void {
-    this.#m.dbFlushErrors.add(1, { error_type: errorType });
+    this.#metrics.instruments.dbFlushErrors.add(1, { error_type: errorType });
   }
 
   /** Ships what was recorded (from the alarm). Never throws. */

@@ -38,7 +38,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   middleware: ["auth", "http", "protocol", "metrics/record", "config", "env"],
   routes: ["middleware", "auth", "http", "protocol", "storage/*", "metrics/*", "config", "env"],
   app: ["routes", "middleware", "http", "metrics/record", "config", "env"],
-  index: ["app", "durable-objects", "metrics/*", "config", "env"],
+  index: ["app", "durable-objects", "storage/*", "metrics/*", "config", "env"],
 };
 
 /** Edges allowed to close a cycle, each with its reason. */

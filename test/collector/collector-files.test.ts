@@ -40,7 +40,12 @@ const alertRules = groupsOf(alertsYml).flatMap((g) => g.rules);
 const recordingRules = groupsOf(recordingYml).flatMap((g) => g.rules);
 const recorded = recordingRules.map((r) => r.record as string);
 // Beyond SPEC §5, listed in the README's metric table: samples inside the chunk rows written (Storage v2).
-const ADDITIONAL_METRICS = ["db_samples_written_total"];
+const ADDITIONAL_METRICS = [
+  "db_samples_written_total",
+  "storage_bytes",
+  "storage_jobs_total",
+  "db_flush_errors_total",
+];
 
 const known = new Set([
   ...SPEC_COUNTERS_AND_GAUGES,
