@@ -14,6 +14,7 @@ import {
 } from "../src/protocol/frames";
 import { TOKEN_EXP_HEADER, USER_HEADER } from "../src/protocol/object-request";
 import { type ParsedSamples, parseClientFrame } from "../src/protocol/parse-frame";
+import { RowMeter } from "../src/storage/stream-state/row-meter";
 import { type ObjectStores, openStores } from "../src/storage/stream-state/stores";
 import { Admission } from "../src/stream/admission";
 import { AlarmPlan } from "../src/stream/alarm-plan";
@@ -41,6 +42,8 @@ import { jittered } from "../src/util/jitter";
 export class UserStream extends DurableObject<Env> {
   readonly #config: Config;
   #stores: ObjectStores;
+  /** Rows the object's SQLite writes (billed like D1 rows), counted per commit and per flush. */
+  readonly #rows: RowMeter;
   readonly #sockets: Sockets;
   readonly #alarm: AlarmPlan;
   readonly #metrics: StreamMetrics;
@@ -52,7 +55,8 @@ export class UserStream extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#config = getConfig(env);
-    this.#stores = openStores(ctx.storage.sql);
+    this.#rows = new RowMeter(ctx.storage.sql);
+    this.#stores = openStores(this.#rows.sql);
     // Exact-text pings are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
     this.#sockets = new Sockets(ctx);
@@ -67,7 +71,14 @@ export class UserStream extends DurableObject<Env> {
       (at) => this.#alarm.ensure(at),
     );
     this.#fanOut = new FanOut(ctx, this.#sockets, this.#metrics);
-    this.#flusher = new D1Flusher(env.DB, this.#config, ctx.storage, () => this.#stores, this.#metrics);
+    this.#flusher = new D1Flusher(
+      env.DB,
+      this.#config,
+      ctx.storage,
+      () => this.#stores,
+      this.#metrics,
+      this.#rows,
+    );
     this.#admission = new Admission(
       this.#config,
       () => this.#stores.acked,
@@ -228,7 +239,7 @@ export class UserStream extends DurableObject<Env> {
     } catch (err) {
       // Nothing of these frames was kept: read the state again from storage and tell the relays to resend.
       console.error("commit of queued frames failed", err);
-      this.#stores = openStores(this.ctx.storage.sql);
+      this.#stores = openStores(this.#rows.sql);
       for (const op of ops) {
         if (op.kind === "samples" || (op.kind === "reply" && op.frame.type === "ack")) {
           const seq = op.kind === "samples" ? op.parsed.frame.seq : op.frame.seq;
@@ -240,6 +251,7 @@ export class UserStream extends DurableObject<Env> {
       }
       return;
     }
+    this.#metrics.objectRowsWritten("commit", this.#rows.take());
     this.#afterCommit(ops, created, ended);
   }
 

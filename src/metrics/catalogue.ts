@@ -87,6 +87,10 @@ export const METRICS: Record<string, MetricDefinition> = {
     kind: "counter",
     help: "Storage tier job runs (compaction, cold_move, retention), by result",
   },
+  object_rows_written: {
+    kind: "counter",
+    help: "Rows the user objects' own SQLite wrote (billed like D1 rows), by op (commit, flush)",
+  },
   db_flush_errors: {
     kind: "counter",
     help: "D1 flushes that failed, by error type (d1_full: the database is full)",

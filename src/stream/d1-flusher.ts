@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import { type FlushedRows, writeFlushBatch } from "../storage/d1/writer";
+import type { RowMeter } from "../storage/stream-state/row-meter";
 import type { ObjectStores } from "../storage/stream-state/stores";
 import type { StreamMetrics } from "./stream-metrics";
 
@@ -19,6 +20,7 @@ export class D1Flusher {
     private readonly storage: DurableObjectStorage,
     private readonly stores: () => ObjectStores,
     private readonly metrics: StreamMetrics,
+    private readonly rows: RowMeter,
   ) {}
 
   /** Samples or session changes wait for D1. */
@@ -65,6 +67,7 @@ export class D1Flusher {
         if (meta.flushFailures > 0) meta.flushFailures = 0;
       });
       this.metrics.flushed(written, (Date.now() - startedAt) / 1000);
+      this.metrics.objectRowsWritten("flush", this.rows.take());
     }
   }
 

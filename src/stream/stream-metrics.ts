@@ -109,6 +109,11 @@ export class StreamMetrics {
     if (samples > 0) m.dbSamplesWritten.add(samples, { table: "sample_chunks" });
   }
 
+  /** Rows the object's own SQLite wrote for a commit or a flush (billed like D1's; BENCHMARKS.md). */
+  objectRowsWritten(op: "commit" | "flush", rows: number): void {
+    if (rows > 0) this.#m.objectRowsWritten.add(rows, { op });
+  }
+
   /**
    * A D1 flush that failed, by error type (`d1_full`: the database reached its size limit). Recorded without
    * asking for an alarm: the retry's backoff alarm ships it, an earlier one would retry the flush early.

@@ -21,6 +21,8 @@ export interface IngestInstruments {
   dbWrites: Counter<{ table: string }>;
   /** db_samples_written_total{table}: samples in the chunk rows written */
   dbSamplesWritten: Counter<{ table: string }>;
+  /** object_rows_written_total{op}: rows the user object's SQLite wrote, op commit|flush */
+  objectRowsWritten: Counter<{ op: string }>;
   /** db_flush_errors_total{error_type}: failed D1 flushes, d1_full apart from the rest */
   dbFlushErrors: Counter<{ error_type: string }>;
   /** db_write_duration_seconds{table} */
@@ -88,6 +90,7 @@ export function createIngestInstruments(meter: Meter, buffer?: RecordingBuffer):
     dbWrites: makeCounter("db_writes"),
     dbSamplesWritten: makeCounter("db_samples_written"),
     dbFlushErrors: makeCounter("db_flush_errors"),
+    objectRowsWritten: makeCounter("object_rows_written"),
     dbWriteDuration: makeHistogram("db_write_duration_seconds"),
     dbBatchSize: makeHistogram("db_batch_size"),
     wsConnections: makeCounter("ws_connections"),
