@@ -10,6 +10,7 @@ import type { SimReport } from "../../tools/sim/report.ts";
 import { runLoad } from "../../tools/sim/run.ts";
 import { sampleValue } from "../../tools/sim/sample-identity.ts";
 import { verifyStored } from "../../tools/sim/verify-stored.ts";
+import { d1, d1Rows } from "./support/local-d1";
 import { runNpmScript } from "./support/npm-script";
 
 const PORT = 18822;
@@ -17,29 +18,6 @@ const SECRET = "e2e-relay-sim-secret-0123456789abcdef";
 
 /** Runs `npm run sim -- ARGS` as an operator would, with AUTH_SECRET in the environment. */
 const runSimCli = (args: string[]) => runNpmScript("sim", args, { ...process.env, AUTH_SECRET: SECRET });
-
-/** SQL against the local D1 of the running server, the way an operator would run it. */
-/** Rows of a query on the local D1 database (`wrangler d1 execute --json`). */
-async function d1Rows(persistTo: string, sql: string): Promise<Record<string, unknown>[]> {
-  const stdout = await d1(persistTo, sql, ["--json"]);
-  return (JSON.parse(stdout) as { results: Record<string, unknown>[] }[])[0]?.results ?? [];
-}
-
-async function d1(persistTo: string, sql: string, extra: string[] = []): Promise<string> {
-  const { stdout } = await promisify(execFile)(
-    "npx",
-    ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", persistTo, "--command", sql, ...extra],
-    {
-      env: {
-        ...process.env,
-        CI: "true",
-        WRANGLER_SEND_METRICS: "false",
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      },
-    },
-  );
-  return stdout;
-}
 
 describe("npm run sim (relay simulator) against wrangler dev", () => {
   let server: BenchServer;

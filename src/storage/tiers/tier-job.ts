@@ -14,8 +14,12 @@ export interface TierJobContext {
 const USERS_PER_RUN = 50;
 /** A run stops starting new users after this long: the cron fires every minute. */
 const RUN_BUDGET_MS = 20_000;
-/** The lease outlives any run, so a crashed run blocks the job for at most this long. */
-const LEASE_MS = 5 * 60_000;
+/**
+ * The lease outlives a run's budget, so a crashed run holds the job for at most this long. Runs that overlap
+ * anyway (a step far slower than the budget) stay correct: deletes are guarded by the rows' content and the
+ * cold index's unique key refuses a chunk indexed twice.
+ */
+const LEASE_MS = 30_000;
 /** Compaction windows per user per run, and cold objects per user per run. */
 const WINDOWS_PER_USER = 24;
 const OBJECTS_PER_USER = 2;
