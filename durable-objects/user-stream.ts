@@ -312,9 +312,11 @@ export class UserStream extends DurableObject<Env> {
   /** A relay socket left: its sessions that no other relay carries start their SESSION_IDLE_MS countdown. */
   #relayLeft(closed: WebSocket): void {
     const { sessions } = this.#stores;
-    markUncarriedIdle(sessions, this.#sockets.carriedSessions(closed), Date.now());
-    const expiry = sessions.nextExpiry(this.#config.sessionIdleMs);
-    if (expiry !== null) this.#alarm.ensure(jittered(expiry - Date.now()) + Date.now());
+    const now = Date.now();
+    const uncarried = this.#sockets.release(closed);
+    for (const id of uncarried) sessions.setIdle(id, now);
+    // Their expiry is SESSION_IDLE_MS from now: O(1) per close, not a scan of every session.
+    if (uncarried.length > 0) this.#alarm.ensure(now + jittered(this.#config.sessionIdleMs));
   }
 
   // ---- alarm: D1 flush, session expiry, token expiry, metrics ---------------------------------------------

@@ -22,6 +22,14 @@ const UNSENDABLE_CLOSE_CODES = new Set([1005, 1006, 1015]);
 
 export class Sockets {
   readonly #states = new WeakMap<WebSocket, SocketState>();
+  /**
+   * Session id → open relay sockets carrying it, built once per instance from the attachments and kept up to
+   * date, so a close costs its own sessions, not a scan of every socket (4,000 relays dropping at once were
+   * quadratic). `#counted`: the sockets whose sessions are in it (a close and an error may both arrive).
+   */
+  #carriers: Map<string, number> | null = null;
+  readonly #counted = new WeakSet<WebSocket>();
+  readonly #released = new WeakSet<WebSocket>();
 
   constructor(private readonly ctx: DurableObjectState) {}
 
@@ -55,19 +63,57 @@ export class Sockets {
     const newRelay = !state.relays.includes(relayId);
     const newSession = !state.sessions.includes(sessionId);
     if (newRelay) state.relays = [...state.relays, relayId].slice(-MAX_IDS_PER_SOCKET);
-    if (newSession) state.sessions = [...state.sessions, sessionId].slice(-MAX_IDS_PER_SOCKET);
+    if (newSession) {
+      const before = state.sessions;
+      state.sessions = [...before, sessionId].slice(-MAX_IDS_PER_SOCKET);
+      if (this.#carriers && ws.readyState === WebSocket.OPEN) {
+        if (!this.#counted.has(ws)) {
+          // Counted from now on: its earlier sessions were not in the index yet.
+          this.#counted.add(ws);
+          for (const id of before) this.#count(id, 1);
+        }
+        this.#count(sessionId, 1);
+        for (const dropped of before.filter((id) => !state.sessions.includes(id))) this.#count(dropped, -1);
+      }
+    }
     if (newRelay || newSession) ws.serializeAttachment(state);
     return newRelay;
   }
 
-  /** Session ids carried by the open relay sockets (other than `except`). */
-  carriedSessions(except?: WebSocket): Set<string> {
-    const carried = new Set<string>();
-    for (const ws of this.all("relay")) {
-      if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
-      for (const id of this.state(ws).sessions) carried.add(id);
+  /** A relay socket closed or failed: its sessions that no other open relay socket carries (once per socket). */
+  release(ws: WebSocket): string[] {
+    const carriers = this.#index();
+    if (this.#released.has(ws)) return [];
+    this.#released.add(ws);
+    // Not counted (already closing when the index was built, e.g. after hibernation): nothing to take back.
+    if (!this.#counted.has(ws)) return this.state(ws).sessions.filter((id) => !carriers.has(id));
+    this.#counted.delete(ws);
+    return this.state(ws).sessions.filter((id) => this.#count(id, -1) === 0);
+  }
+
+  /** Session ids carried by the open relay sockets. */
+  carriedSessions(): Set<string> {
+    return new Set(this.#index().keys());
+  }
+
+  #index(): Map<string, number> {
+    if (!this.#carriers) {
+      this.#carriers = new Map();
+      for (const ws of this.all("relay")) {
+        if (ws.readyState !== WebSocket.OPEN) continue;
+        this.#counted.add(ws);
+        for (const id of this.state(ws).sessions) this.#count(id, 1);
+      }
     }
-    return carried;
+    return this.#carriers;
+  }
+
+  #count(id: string, delta: number): number {
+    const carriers = this.#carriers as Map<string, number>;
+    const n = (carriers.get(id) ?? 0) + delta;
+    if (n > 0) carriers.set(id, n);
+    else carriers.delete(id);
+    return Math.max(0, n);
   }
 
   /** Whether the socket's token has expired at `now` (epoch ms). */
@@ -75,10 +121,14 @@ export class Sockets {
     return this.state(ws).exp * 1000 <= now;
   }
 
-  /** The earliest token expiry among open sockets (epoch ms), or null. */
+  /**
+   * The earliest token expiry among OPEN sockets (epoch ms), or null. A socket already told and closing is not
+   * counted: its past expiry would re-arm the alarm at once, again and again, while its TCP connection lingers.
+   */
   nextExpiry(): number | null {
     let next: number | null = null;
     for (const ws of this.ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
       const at = this.state(ws).exp * 1000;
       if (next === null || at < next) next = at;
     }
