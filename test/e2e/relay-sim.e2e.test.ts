@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BenchServer, startBenchServer } from "../../tools/bench/wrangler-server.ts";
 import { parseSimArgs, type SimOptions } from "../../tools/sim/options.ts";
