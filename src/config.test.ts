@@ -34,4 +34,28 @@ describe("getConfig", () => {
     }
     expect(getConfig(vars({ MAX_TOKEN_LIFETIME_S: "3600" })).maxTokenLifetimeS).toBe(3_600);
   });
+
+  it("takes integers in plain decimal only, naming the variable", () => {
+    for (const bad of ["0x10", "0b11", "1e3", " 5 ", "", "+5", "5.0", "99999999999999999"]) {
+      expect(() => getConfig(vars({ FLUSH_BATCH_SIZE: bad })), bad).toThrow(
+        `FLUSH_BATCH_SIZE must be an integer from 1 to 100000, got ${JSON.stringify(bad)}`,
+      );
+    }
+    expect(getConfig(vars({ FLUSH_BATCH_SIZE: "0500" })).flushBatchSize).toBe(500);
+    expect(getConfig(vars({ RETENTION_DAYS: "0" })).retentionDays).toBe(0);
+    expect(() => getConfig(vars({ COLD_AFTER_S: "0" }))).toThrow(/COLD_AFTER_S must be an integer from 1/);
+  });
+
+  it("refuses secrets shorter than their minimum, naming them; unset or empty stays allowed (503)", () => {
+    expect(() => getConfig(vars({ AUTH_SECRET: "x" }))).toThrow(
+      /AUTH_SECRET .* must be at least 32 characters/,
+    );
+    expect(() => getConfig(vars({ METRICS_TOKEN: "tok" }))).toThrow(
+      /METRICS_TOKEN .* must be at least 16 characters/,
+    );
+    expect(() =>
+      getConfig(vars({ AUTH_SECRET: "a".repeat(32), METRICS_TOKEN: "m".repeat(16) })),
+    ).not.toThrow();
+    expect(() => getConfig(vars({ AUTH_SECRET: "", METRICS_TOKEN: "" }))).not.toThrow();
+  });
 });

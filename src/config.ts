@@ -44,14 +44,28 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/** Shortest secrets accepted: 32 characters is 256 bits of HS256 key at one bit a char (RFC 7518 §3.2). */
+export const MIN_AUTH_SECRET_LENGTH = 32;
+export const MIN_METRICS_TOKEN_LENGTH = 16;
+
+/** A secret, if set, of at least `min` characters (unset or empty: its routes answer 503 and say so). */
+const secret = (name: string, min: number, what: string) =>
+  z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === "" || v.length >= min, {
+      error: `${name} (${what}) must be at least ${min} characters; generate one with \`openssl rand -hex 32\``,
+    });
+
 const positiveInt = (name: string, fallback: number, max = Number.MAX_SAFE_INTEGER, min = 1) =>
   z
     .string()
     .optional()
     .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === "") return fallback;
-      const value = Number(raw);
-      if (!Number.isInteger(value) || value < min || value > max) {
+      if (raw === undefined) return fallback;
+      // Plain decimal digits only: Number() would also take "0x10", "0b11", "1e3", " 5 " and "" (as 0).
+      const value = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
+      if (!Number.isSafeInteger(value) || value < min || value > max) {
         ctx.addIssue({
           code: "custom",
           message: `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`,
@@ -81,6 +95,8 @@ const varsSchema = z
     OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
     OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
     OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
+    AUTH_SECRET: secret("AUTH_SECRET", MIN_AUTH_SECRET_LENGTH, "the HS256 key of every token"),
+    METRICS_TOKEN: secret("METRICS_TOKEN", MIN_METRICS_TOKEN_LENGTH, "the bearer token of /metrics"),
   })
   // A buffer of only one full frame admits that frame only when empty: under steady small traffic it would
   // starve (SPEC §6). Twice the frame limit leaves room for a full frame beside the others.

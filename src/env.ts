@@ -31,4 +31,6 @@ export interface Env {
   REMOTE_WRITE_INTERVAL_S?: string;
   OTEL_RESOURCE_ATTRIBUTES?: string;
   MAX_TOKEN_LIFETIME_S?: string;
+  COLD_AFTER_S?: string;
+  RETENTION_DAYS?: string;
 }
