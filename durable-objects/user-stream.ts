@@ -341,7 +341,7 @@ export class UserStream extends DurableObject<Env> {
     }
   }
 
-  /** Sockets whose token has expired get `unauthorized` and close 1008 (SPEC §3). */
+  /** Sockets whose token has expired get `unauthorized` and close 1008 (docs/protocol.md). */
   #expireTokens(now: number): void {
     for (const ws of this.ctx.getWebSockets()) {
       if (ws.readyState === WebSocket.OPEN && this.#sockets.expired(ws, now)) this.#fanOut.expire(ws);

@@ -1,4 +1,4 @@
--- SPEC §4. The primary key makes a replayed flush insert nothing twice (INSERT OR IGNORE).
+-- docs/storage-format.md. The primary key makes a replayed flush insert nothing twice (INSERT OR IGNORE).
 CREATE TABLE IF NOT EXISTS samples (
   user_id    TEXT    NOT NULL,
   relay_id   TEXT    NOT NULL,

@@ -5,7 +5,7 @@ import type { Env } from "./env";
 const vars = (values: Partial<Env>) => values as Env;
 
 describe("getConfig", () => {
-  it("has SPEC §6's defaults: a buffer of 100,000 samples, tokens of at most 30 days", () => {
+  it("has the documented defaults: a buffer of 100,000 samples, tokens of at most 30 days", () => {
     const config = getConfig(vars({}));
     expect(config).toMatchObject({
       bufferCapacity: 100_000,

@@ -3,7 +3,7 @@ import type { Env } from "./env";
 import { ATTRIBUTE_KEY, HEADER_NAME, parseOtelKeyValues } from "./otel-key-values";
 
 /**
- * Typed configuration from the Worker's vars (SPEC §6). A bad value throws a ConfigError naming the
+ * Typed configuration from the Worker's vars (README, "Configuration"). A bad value throws a ConfigError naming the
  * variable at the first request that reads it, never a silent fallback.
  */
 export interface Config {
@@ -99,7 +99,7 @@ const varsSchema = z
     METRICS_TOKEN: secret("METRICS_TOKEN", MIN_METRICS_TOKEN_LENGTH, "the bearer token of /metrics"),
   })
   // A buffer of only one full frame admits that frame only when empty: under steady small traffic it would
-  // starve (SPEC §6). Twice the frame limit leaves room for a full frame beside the others.
+  // starve (README, "Configuration"). Twice the frame limit leaves room for a full frame beside the others.
   .refine((v) => v.BUFFER_CAPACITY >= 2 * v.MAX_SAMPLES_PER_FRAME, {
     error: (issue) => {
       const v = issue.input as { BUFFER_CAPACITY: number; MAX_SAMPLES_PER_FRAME: number };

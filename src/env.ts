@@ -1,7 +1,7 @@
 import type { MetricsShard } from "../durable-objects/metrics-shard";
 import type { UserStream } from "../durable-objects/user-stream";
 
-/** Bindings, vars and secrets the Worker and its Durable Objects receive (see wrangler.toml, SPEC §6). */
+/** Bindings, vars and secrets the Worker and its Durable Objects receive (see wrangler.toml, README, "Configuration"). */
 export interface Env {
   DB: D1Database;
   COLD: R2Bucket;

@@ -77,7 +77,7 @@ export class LiveConnection {
       const frame = parseFrame(event.data);
       if (frame?.type === "samples") this.#deliver(frame);
       else if (frame?.type === "error" && frame.code === "unauthorized") {
-        // SPEC §3: at the token's exp the server sends this, then closes 1008; the frame is the sure sign (the
+        // docs/protocol.md: at the token's exp the server sends this, then closes 1008; the frame is the sure sign (the
         // close can arrive late, or as 1006 through a proxy).
         this.#stopWith("expired", expiredText(frame.message));
         this.#clearTimers();
@@ -95,7 +95,7 @@ export class LiveConnection {
   }
 
   async #afterClose(event, opened, errorFrame) {
-    // SPEC §3: at the token's exp the server sends an `unauthorized` error frame and closes 1008.
+    // docs/protocol.md: at the token's exp the server sends an `unauthorized` error frame and closes 1008.
     if (event.code === 1008) {
       this.#stopWith("expired", expiredText(errorFrame?.message ?? event.reason));
       return;

@@ -44,7 +44,7 @@ async function postSamples(c: Context<AccessEnv>): Promise<Response> {
  * `from` inclusive, `to` exclusive, oldest first in (t, relay_id, seq, idx) order; `ch` (repeatable) filters
  * channels; `has_more` says the answer was cut (by `limit`, or by the work budget of READ_CHUNK_BUDGET chunks decoded, even
  * with fewer samples) and `next_cursor` continues it exactly, ties included.
- * A chunk that cannot be decoded is listed in `errors` and counted, never silently dropped (SPEC §4).
+ * A chunk that cannot be decoded is listed in `errors` and counted, never silently dropped (docs/storage-format.md).
  */
 async function getSamples(c: Context<AccessEnv>): Promise<Response> {
   const { userId } = c.var.access;
@@ -70,7 +70,7 @@ async function getSamples(c: Context<AccessEnv>): Promise<Response> {
   });
 }
 
-/** `GET /v1/users/:user_id/series?ch=C&from&to&step`: the channels downsampled into buckets (SPEC §2). */
+/** `GET /v1/users/:user_id/series?ch=C&from&to&step`: the channels downsampled into buckets (docs/protocol.md, "Routes"). */
 async function getSeries(c: Context<AccessEnv>): Promise<Response> {
   const { userId } = c.var.access;
   const query = seriesQuery.safeParse(queryParams(c.req.url, ["ch"]));

@@ -18,7 +18,7 @@ const MIN_SAMPLE_CHARS = 22;
 const MIN_RETRY_AFTER_MS = 100;
 
 /**
- * Admission of `samples` frames (SPEC §3): dedup against the relay's acked seqs and the frames queued for the
+ * Admission of `samples` frames (docs/protocol.md): dedup against the relay's acked seqs and the frames queued for the
  * next commit, then capacity. Under backpressure a frame is refused before it is parsed when its head shows it
  * cannot be admitted, and each refused relay is told a jittered retry time, so a crowd of relays neither costs
  * a parse per refusal nor comes back as one wave (docs/architecture.md, "Backpressure").

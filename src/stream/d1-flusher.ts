@@ -10,7 +10,7 @@ const MAX_FLUSH_BACKOFF_MS = 60_000;
 const MAX_FLUSH_BATCHES_PER_ALARM = 8;
 
 /**
- * Moves the buffer to D1, oldest first, FLUSH_BATCH_SIZE samples per batch (SPEC §4). Samples leave the buffer
+ * Moves the buffer to D1, oldest first, FLUSH_BATCH_SIZE samples per batch (docs/storage-format.md). Samples leave the buffer
  * only after D1 committed their batch; a failure keeps them and backs off, the streak surviving evictions.
  */
 export class D1Flusher {

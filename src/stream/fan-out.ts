@@ -14,7 +14,7 @@ export const MAX_CONSUMER_UNCONFIRMED_BYTES = 8 * 1024 * 1024;
 export const SLOW_CONSUMER_CLOSE = { code: 1013, reason: "consumer too slow: reconnect with since" } as const;
 export const EXPIRED_CLOSE = { code: 1008, reason: "token expired" } as const;
 
-/** Live `samples` frames and the `since` backlog to the user's consumers (SPEC §3). */
+/** Live `samples` frames and the `since` backlog to the user's consumers (docs/protocol.md). */
 export class FanOut {
   /** Per consumer: bytes sent since its last sign of life, and when that was (epoch ms). */
   readonly #unconfirmed = new WeakMap<WebSocket, { bytes: number; since: number }>();
@@ -48,7 +48,7 @@ export class FanOut {
     this.metrics.sent("samples", sent);
   }
 
-  /** Closes a socket whose token expired, with the `unauthorized` frame first (SPEC §3). */
+  /** Closes a socket whose token expired, with the `unauthorized` frame first (docs/protocol.md). */
   expire(ws: WebSocket, seq?: number): void {
     const frame = errorFrame("unauthorized", "token expired: reconnect with a new token", seq);
     if (this.sockets.trySend(ws, JSON.stringify(frame))) this.metrics.sent("error");

@@ -1,7 +1,7 @@
 import type { SessionStore } from "../storage/stream-state/sessions";
 
 /**
- * Open sessions that no connected relay carries start their SESSION_IDLE_MS countdown at `now` (SPEC §3: a
+ * Open sessions that no connected relay carries start their SESSION_IDLE_MS countdown at `now` (docs/protocol.md: a
  * session ends when its last relay disconnects and does not come back in time).
  */
 export function markUncarriedIdle(sessions: SessionStore, carried: Set<string>, now: number): void {

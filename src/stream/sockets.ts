@@ -8,7 +8,7 @@ export type SocketRole = "relay" | "consumer";
 
 export interface SocketState {
   role: SocketRole;
-  /** Token expiry (epoch seconds): at that moment the socket is closed (SPEC §3). */
+  /** Token expiry (epoch seconds): at that moment the socket is closed (docs/protocol.md). */
   exp: number;
   /** Relay ids and session ids this socket has sent frames for (most recent last). */
   relays: string[];

@@ -6,7 +6,7 @@ import type { FlushedRows } from "../storage/d1/writer";
 import type { SocketRole } from "./sockets";
 
 /**
- * What the user object tells its metrics, in its own words (SPEC §5 names live behind this), and when the
+ * What the user object tells its metrics, in its own words (the catalogue names live behind this), and when the
  * metrics need the object's alarm: recorded deltas live only in memory until an alarm ships them
  * (docs/architecture.md, "Metrics").
  */

@@ -16,7 +16,7 @@ import { SPEC_COUNTERS_AND_GAUGES, SPEC_HISTOGRAMS } from "../support/spec-metri
 import { alloyComponents, alloyScrapeConfig, alloyValue } from "./alloy-config";
 import { metricNames } from "./promql-metrics";
 
-// Cheap guards over collector/ that need nothing but npm: every query reads only SPEC §5 metric names (or
+// Cheap guards over collector/ that need nothing but npm: every query reads only catalogue metric names (or
 // recorded series built from them), and rules and dashboards carry what operators and Grafana rely on.
 // The real Prometheus checks run in test/e2e/collector.e2e.test.ts and test/e2e/alerts.e2e.test.ts.
 
@@ -39,7 +39,7 @@ const groupsOf = (yml: string) => (parse(yml) as { groups: { name: string; rules
 const alertRules = groupsOf(alertsYml).flatMap((g) => g.rules);
 const recordingRules = groupsOf(recordingYml).flatMap((g) => g.rules);
 const recorded = recordingRules.map((r) => r.record as string);
-// Beyond SPEC §5, listed in the README's metric table: samples inside the chunk rows written (Storage v2).
+// Beyond the metric catalogue (README, "Metrics"), listed in the README's metric table: samples inside the chunk rows written (Storage v2).
 const ADDITIONAL_METRICS = [
   "db_samples_written_total",
   "storage_bytes",
@@ -83,22 +83,25 @@ describe("metric names", () => {
   });
 
   it.each(recordingRules.map((r) => [r.record, r.expr]))(
-    "recording rule %s reads SPEC metrics only",
+    "recording rule %s reads catalogue metrics only",
     (_n, expr) => {
       expect(metricNames(expr).filter((m) => !known.has(m))).toEqual([]);
     },
   );
 
-  it.each(alertRules.map((r) => [r.alert, r.expr]))("alert %s reads SPEC metrics only", (_n, expr) => {
+  it.each(alertRules.map((r) => [r.alert, r.expr]))("alert %s reads catalogue metrics only", (_n, expr) => {
     expect(metricNames(expr).filter((m) => !known.has(m))).toEqual([]);
   });
 
-  it.each(Object.entries(dashboards))("dashboard %s reads SPEC metrics or recorded series only", (_n, d) => {
-    const queries = d.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
-    expect(queries.length).toBeGreaterThan(0);
-    const unknown = queries.flatMap(metricNames).filter((m) => !known.has(m) && !recorded.includes(m));
-    expect(unknown).toEqual([]);
-  });
+  it.each(Object.entries(dashboards))(
+    "dashboard %s reads catalogue metrics or recorded series only",
+    (_n, d) => {
+      const queries = d.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+      expect(queries.length).toBeGreaterThan(0);
+      const unknown = queries.flatMap(metricNames).filter((m) => !known.has(m) && !recorded.includes(m));
+      expect(unknown).toEqual([]);
+    },
+  );
 
   it("recording rules follow level:metric:operation and are all used by a dashboard", () => {
     const allQueries = Object.values(dashboards)

@@ -130,7 +130,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "zander-alerts-"));
   dev = await startWranglerDev({
     port: WRANGLER_PORT,
-    // A small buffer fills fast; it must hold at least two full frames (SPEC §6).
+    // A small buffer fills fast; it must hold at least two full frames (README, "Configuration").
     vars: {
       AUTH_SECRET,
       METRICS_TOKEN,

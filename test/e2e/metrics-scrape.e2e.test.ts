@@ -95,12 +95,12 @@ describe("a real Prometheus scrapes /metrics of wrangler dev", () => {
     expect(run.stdout).toContain("# TYPE messages_received_total counter");
   });
 
-  it("has the target up and every SPEC §5 metric name, named exactly as the catalogue", async () => {
+  it("has the target up and every catalogue metric name, named exactly as the catalogue", async () => {
     await waitFor("target up", async () =>
       (await prometheus.query('up{job="zander-edge"} == 1')).length === 1 ? true : undefined,
     );
     await settledScrape(dev.url, 'messages_received_total{message_type="samples",user_id="scrape-e2e-user"}');
-    const names = await waitFor("every SPEC name in Prometheus", async () => {
+    const names = await waitFor("every catalogue name in Prometheus", async () => {
       const result = await prometheus.query('count by (__name__) ({job="zander-edge"})');
       const seen = new Set(result.map((r) => r.metric.__name__));
       const families = new Set(

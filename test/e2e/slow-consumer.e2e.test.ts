@@ -9,7 +9,7 @@ const PORT = 18841;
 const FRAMES = 240;
 const SAMPLES_PER_FRAME = 10_000; // ~500 KB of JSON a frame: ~100 MiB a pass, far beyond a consumer's bound
 
-/** The never-reading consumer of SPEC §3: closed 1013, and the runtime's memory does not follow its backlog. */
+/** The never-reading consumer of docs/protocol.md: closed 1013, and the runtime's memory does not follow its backlog. */
 describe("a consumer that never reads", () => {
   let dev: WranglerDev;
   beforeAll(async () => {

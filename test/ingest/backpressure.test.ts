@@ -49,7 +49,7 @@ describe("bounded buffer", () => {
     expect(await relay.request(samplesFrame("r0", "s1", 1, 10_000))).toEqual({ type: "ack", seq: 1 });
     expect(await relay.request(samplesFrame("r1", "s1", 1, 9_995))).toEqual({ type: "ack", seq: 1 });
     // A window of frames in flight: seq 2 does not fit, seq 3 does. The resent seq 2 is then "not above the
-    // highest acked seq" (SPEC §3), yet it was never stored: it must be stored, not acked as a duplicate.
+    // highest acked seq" (docs/protocol.md), yet it was never stored: it must be stored, not acked as a duplicate.
     relay.send(samplesFrame("r1", "s1", 2, 10));
     relay.send(samplesFrame("r1", "s1", 3, 1));
     const [second, third] = await relay.take(2);

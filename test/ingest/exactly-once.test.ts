@@ -20,7 +20,7 @@ async function fillBuffer(user: string, relayId: string): Promise<void> {
   relay.close();
 }
 
-describe("an ack means stored, exactly once (SPEC §3)", () => {
+describe("an ack means stored, exactly once (docs/protocol.md)", () => {
   it("a frame refused buffer_full, then stored on resend, stays a duplicate after a reconnect", async () => {
     const user = "once-refused-resend";
     await fillBuffer(user, "rA");

@@ -1,5 +1,5 @@
 /**
- * SPEC §5, word for word, kept apart from the code's own catalogue so that the tests check the code against the
+ * The metric catalogue (README, "Metrics"), word for word, kept apart from the code's own catalogue so that the tests check the code against the
  * contract. Shared by the workerd tests and the Node end-to-end tests (no runtime-specific imports here).
  */
 export const SPEC_COUNTERS_AND_GAUGES = [
@@ -34,7 +34,7 @@ export const SPEC_HISTOGRAMS = [
   "ws_message_latency_seconds",
 ];
 
-/** Every SPEC metric by its family name. */
+/** Every catalogue metric by its family name. */
 export const SPEC_METRIC_NAMES = [...SPEC_COUNTERS_AND_GAUGES, ...SPEC_HISTOGRAMS];
 
 /** Sample lines of Prometheus text as `name{labels}` → value (labels as rendered, in their order). */

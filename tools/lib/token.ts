@@ -12,7 +12,7 @@ export interface TokenRequest {
   ttlSeconds?: number;
 }
 
-/** Mints the HS256 JWT that SPEC §2 describes: claims `sub`, `role`, `exp`. */
+/** Mints the HS256 JWT that docs/protocol.md, "Routes" describes: claims `sub`, `role`, `exp`. */
 export async function mintToken({
   secret,
   userId,

@@ -11,7 +11,7 @@ const PING_EVERY_MS = 1_000;
 const PING_TEXT = '{"type":"ping"}';
 
 /**
- * One simulated consumer of a user's live stream (SPEC §3): counts the samples fanned out to it and measures
+ * One simulated consumer of a user's live stream (docs/protocol.md): counts the samples fanned out to it and measures
  * fan-out latency as the time from the relay's first send of a frame to its arrival here (both clocks are
  * this process's performance.now()).
  */

@@ -4,7 +4,7 @@ import { identify } from "./sample-identity.ts";
 export interface UserLedger {
   /** Frames the server acked: every sample must be stored exactly once. */
   acked: Map<string, Map<number, number>>;
-  /** Frames answered with an error: none of their samples may be stored (SPEC §3, "nothing of the frame was kept"). */
+  /** Frames answered with an error: none of their samples may be stored (docs/protocol.md, "nothing of the frame was kept"). */
   rejected: Map<string, Map<number, number>>;
   /** Frames still unacked when the run ended: stored or not, but never twice. */
   unconfirmed: Map<string, Map<number, number>>;

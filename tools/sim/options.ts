@@ -51,7 +51,7 @@ export const HARD_LIMITS = {
   users: 10_000,
   relays: 10_000,
   consumers: 10_000,
-  samples: 10_000, // SPEC §3 default MAX_SAMPLES_PER_FRAME
+  samples: 10_000, // the default MAX_SAMPLES_PER_FRAME
   rate: 1_000_000,
   window: 1_024,
   durationS: 3_600,

@@ -6,7 +6,7 @@ const PAGE_LIMIT = 10_000;
 const MAX_PAGES = 2_000;
 
 /**
- * Reads every stored sample of a user through `GET /v1/users/:user_id/samples` (SPEC §2), oldest first,
+ * Reads every stored sample of a user through `GET /v1/users/:user_id/samples` (docs/protocol.md, "Routes"), oldest first,
  * page by page with `next_cursor`, which continues exactly where the previous page ended (ties on t included).
  */
 export async function readStoredSamples(

@@ -54,7 +54,7 @@ const RETRIED_CODES = new Set(["buffer_full", "internal"]);
 const INTERNAL_RETRY_MS = 100;
 
 /**
- * One simulated edge relay (SPEC §3): sends `samples` frames with increasing seq over one WebSocket, keeps at
+ * One simulated edge relay (docs/protocol.md): sends `samples` frames with increasing seq over one WebSocket, keeps at
  * most `window` unanswered, and resends every unacked frame with its seq after a reconnect (the server acks a
  * seq it already has without storing it twice).
  *

@@ -24,7 +24,7 @@ interface QueuedFrame extends SentFrame {
   samplesJson: string;
 }
 
-/** SPEC §3's default frame limit is 1 MiB; the rest of the frame (ids, seq) fits in the margin. */
+/** The default frame limit is 1 MiB; the rest of the frame (ids, seq) fits in the margin. */
 const MAX_SAMPLES_JSON_CHARS = 1_048_576 - 1_024;
 /** At recorded speed a frame also ends after this much wall time of recording: consumers see it live. */
 const MAX_FRAME_WAIT_MS = 1_000;

@@ -8,7 +8,7 @@ export class RunStats {
   /** Frames sent again: after a reconnect, or after buffer_full. */
   resends = 0;
   reconnects = 0;
-  /** Error frames by SPEC code, plus `connect` for failed connection attempts. */
+  /** Error frames by error code, plus `connect` for failed connection attempts. */
   readonly errors = new Map<string, number>();
   consumerFrames = 0;
   consumerSamples = 0;

@@ -14,7 +14,7 @@ import { type PromSample, samplesFromText } from "./prometheus-samples";
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-// No prefix, no timestamps, no target_info and no otel_scope_* labels: the names and labels are exactly SPEC §5.
+// No prefix, no timestamps, no target_info and no otel_scope_* labels: the names and labels are exactly the metric catalogue (README, "Metrics").
 // No instrument has a unit, so there is no unit suffix and no `# UNIT` line (not part of format 0.0.4).
 // This serializer alone decides the Prometheus names: remote-write reads its samples back from this text
 // (prometheus-samples.ts), and OTLP sends the instrument names, which receivers name by the same OpenTelemetry

@@ -2,7 +2,7 @@ import type { ParsedSamples } from "../../protocol/parse-frame";
 import type { AckedFrame } from "./acked-seqs";
 
 /**
- * The user's durable sample buffer in the Durable Object's SQLite storage (SPEC §3, §4).
+ * The user's durable sample buffer in the Durable Object's SQLite storage (docs/protocol.md, docs/storage-format.md).
  *
  * One row per accepted frame, its samples kept as the JSON text they were validated into: a frame costs one
  * INSERT whatever its size (never a row per sample), and fan-out, backlog and the D1 flush reuse the text.

@@ -1,5 +1,5 @@
 /**
- * The user's sessions in the Durable Object's SQLite storage (SPEC §3): started explicitly or by the first
+ * The user's sessions in the Durable Object's SQLite storage (docs/protocol.md): started explicitly or by the first
  * samples frame naming them, ended by `session_end` or after SESSION_IDLE_MS without a connected relay.
  * Every session reaches the D1 `sessions` table through the flush; an ended session whose samples are all in
  * D1 and whose last state D1 has is dropped from here.

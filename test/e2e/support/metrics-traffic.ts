@@ -14,7 +14,7 @@ function openClient(baseUrl: string, role: TokenRole, userId: string): Promise<C
 }
 
 /**
- * Traffic that touches every SPEC metric: a consumer and a relay session with samples, an invalid frame, a ping,
+ * Traffic that touches every catalogue metric: a consumer and a relay session with samples, an invalid frame, a ping,
  * a relay reconnect, plain HTTP requests. Leaves one relay and one consumer connected (live gauges).
  */
 export async function driveTraffic(

@@ -9,7 +9,7 @@ export interface ReplyFrame {
 }
 
 /**
- * A relay or consumer WebSocket that speaks SPEC §3 to a running Worker: sends frames and collects the
+ * A relay or consumer WebSocket that speaks docs/protocol.md to a running Worker: sends frames and collects the
  * server's replies. For end-to-end tests that need exact control over what is sent (bad frames included).
  */
 export class RelaySocket {
