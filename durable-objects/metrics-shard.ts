@@ -5,6 +5,10 @@ import { rosterLimit, ShardStore } from "../src/metrics/aggregate/shard-store";
 import { pushOtlp } from "../src/metrics/expose/otlp-push";
 import { collectMerged } from "../src/metrics/expose/read-shards";
 import { pushRemoteWrite } from "../src/metrics/expose/remote-write";
+
+/** Each push request is aborted after this long (the OpenTelemetry exporter spec's default timeout). */
+const PUSH_TIMEOUT_MS = 10_000;
+
 import { toPromSamples } from "../src/metrics/expose/render";
 import type { ApplyResult, DeltaBatch, ShardState } from "../src/metrics/wire";
 
@@ -60,13 +64,19 @@ export class MetricsShard extends DurableObject<Env> {
       const last = (await this.ctx.storage.get<number>("remote_write_last_ts")) ?? 0;
       const timestamp = Math.max(Date.now(), last + 1);
       await this.ctx.storage.put("remote_write_last_ts", timestamp);
+      // Each destination on its own, each request with a timeout and retries that end before the next interval:
+      // a hung or refusing receiver neither stops the other nor delays the next push.
+      const policy = { timeoutMs: PUSH_TIMEOUT_MS, deadline: Date.now() + remoteWriteIntervalS * 800 };
       await Promise.all([
         remoteWrite &&
           this.counted("remote_write_requests", "remote-write", async () => {
-            await pushRemoteWrite(remoteWrite, toPromSamples(merged), timestamp);
-            return "success";
+            const { outcomes } = await pushRemoteWrite(remoteWrite, toPromSamples(merged), timestamp, policy);
+            return outcomes;
           }),
-        otlp && this.counted("otlp_export_requests", "OTLP", () => pushOtlp(otlp, merged, timestamp)),
+        otlp &&
+          this.counted("otlp_export_requests", "OTLP", async () => [
+            await pushOtlp(otlp, merged, timestamp, policy),
+          ]),
       ]);
     } catch (err) {
       // Nothing could be pushed: that counts as a failure of every configured push.
@@ -78,15 +88,15 @@ export class MetricsShard extends DurableObject<Env> {
     }
   }
 
-  /** Runs one push and counts its result in `counter{result}`; never throws. */
-  private async counted(counter: string, what: string, push: () => Promise<string>): Promise<void> {
-    let result: string;
+  /** Runs one push and counts each of its requests' outcomes in `counter{result}`; never throws. */
+  private async counted(counter: string, what: string, push: () => Promise<string[]>): Promise<void> {
+    let results: string[];
     try {
-      result = await push();
+      results = await push();
     } catch (err) {
       console.error(`${what} push failed, retrying next interval:`, err);
-      result = "failure";
+      results = ["failure"];
     }
-    this.store.addCounter(counter, { result }, 1);
+    for (const result of results) this.store.addCounter(counter, { result }, 1);
   }
 }

@@ -40,6 +40,8 @@ function receiver(response: () => Response): Request[] {
   return seen;
 }
 
+const policy = () => ({ timeoutMs: 1_000, deadline: Date.now() + 5_000, backoffMs: 10 });
+
 afterEach(() => {
   vi.unstubAllGlobals();
 });
@@ -47,8 +49,8 @@ afterEach(() => {
 describe("pushOtlp", () => {
   it("posts protobuf to the metrics URL with the configured headers, gzipped from 1 KiB on", async () => {
     const requests = receiver(() => new Response(null, { status: 200 }));
-    expect(await pushOtlp(target, mergedWith(1), 1_700_000_060_000)).toBe("success");
-    expect(await pushOtlp(target, mergedWith(50), 1_700_000_060_000)).toBe("success");
+    expect(await pushOtlp(target, mergedWith(1), 1_700_000_060_000, policy())).toBe("success");
+    expect(await pushOtlp(target, mergedWith(50), 1_700_000_060_000, policy())).toBe("success");
     const [small, large] = requests;
     for (const request of requests) {
       expect(request.url).toBe(target.metricsUrl);
@@ -69,14 +71,17 @@ describe("pushOtlp", () => {
     expect(ProtobufMetricsSerializer.deserializeResponse(answer).partialSuccess?.rejectedDataPoints).toBe(2);
     receiver(() => new Response(answer, { headers: { "content-type": "application/x-protobuf" } }));
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
-    expect(await pushOtlp(target, merged, 1_700_000_060_000)).toBe("partial");
+    expect(await pushOtlp(target, merged, 1_700_000_060_000, policy())).toBe("partial");
     expect(errors).toHaveBeenCalledWith("OTLP push: receiver rejected 2 data points: bad");
   });
 
-  it("throws with the status and the receiver's answer on a refusal", async () => {
-    receiver(() => new Response("authentication error: invalid token", { status: 401 }));
-    await expect(pushOtlp(target, merged, 1_700_000_060_000)).rejects.toThrow(
-      "OTLP push to otlp.test answered 401: authentication error: invalid token",
+  it("answers rejected on a refusal, logging the status and the receiver's answer, without retrying it", async () => {
+    const requests = receiver(() => new Response("authentication error: invalid token", { status: 401 }));
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    expect(await pushOtlp(target, merged, 1_700_000_060_000, policy())).toBe("rejected");
+    expect(requests).toHaveLength(1);
+    expect(errors).toHaveBeenCalledWith(
+      "OTLP push to otlp.test: rejected (401, 1 attempts): authentication error: invalid token",
     );
   });
 });

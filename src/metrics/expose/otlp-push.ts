@@ -3,23 +3,28 @@ import { ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import type { OtlpTarget } from "../../config";
 import type { MergedMetrics } from "./merge";
+import { PUSH_USER_AGENT, type PushOutcome, type PushPolicy, postPush } from "./push-request";
 import { toResourceMetrics } from "./render";
 
 /** Bodies from this size on are gzipped: below it the gzip header costs about what compression saves. */
 export const GZIP_FROM_BYTES = 1_024;
 
-export type OtlpPushResult = "success" | "partial";
+export type OtlpPushResult = PushOutcome | "partial";
+
+/** Statuses the OTLP exporter spec retries. */
+const retryable = (status: number) => status === 429 || status === 502 || status === 503 || status === 504;
 
 /**
  * Pushes every merged series as one OTLP/HTTP protobuf ExportMetricsServiceRequest: cumulative temporality
  * (what Grafana Cloud's OTLP gateway accepts), start time = when the shards began counting, point time =
  * `timeMs`. Serialized by the OpenTelemetry SDK's own protobuf writer (no code generation, so it runs in workerd).
- * Answers "partial" when the receiver took the request but rejected some points; throws on any non-2xx answer.
+ * Answers "partial" when the receiver took the request but rejected some points, else the request's outcome.
  */
 export async function pushOtlp(
   target: OtlpTarget,
   merged: MergedMetrics,
   timeMs: number,
+  policy: Omit<PushPolicy, "retryable">,
 ): Promise<OtlpPushResult> {
   const resourceMetrics = toResourceMetrics(merged, {
     resource: resourceFromAttributes(target.resource),
@@ -31,22 +36,28 @@ export async function pushOtlp(
   if (!encoded) throw new Error("OTLP serializer produced no request");
   const gzip = encoded.byteLength >= GZIP_FROM_BYTES;
   const body = gzip ? await gzipped(encoded) : encoded;
-  const res = await fetch(target.metricsUrl, {
-    method: "POST",
-    headers: {
-      "User-Agent": "zander-edge",
-      ...target.headers,
-      "Content-Type": "application/x-protobuf",
-      ...(gzip ? { "Content-Encoding": "gzip" } : {}),
+  const answer = await postPush(
+    target.metricsUrl,
+    {
+      headers: {
+        "User-Agent": PUSH_USER_AGENT,
+        ...target.headers,
+        "Content-Type": "application/x-protobuf",
+        ...(gzip ? { "Content-Encoding": "gzip" } : {}),
+      },
+      body,
     },
-    body,
-  });
-  const answer = new Uint8Array(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
-  if (!res.ok) {
-    const detail = new TextDecoder().decode(answer.subarray(0, 300));
-    throw new Error(`OTLP push to ${new URL(target.metricsUrl).host} answered ${res.status}: ${detail}`);
+    { ...policy, retryable },
+  );
+  if (answer.outcome !== "success") {
+    console.error(
+      `OTLP push to ${new URL(target.metricsUrl).host}: ${answer.outcome} (${answer.status ?? "no answer"}, ${answer.attempts} attempts): ${answer.detail ?? ""}`,
+    );
+    return answer.outcome;
   }
-  return partialRejection(answer, res.headers.get("content-type")) ? "partial" : "success";
+  return partialRejection(answer.body ?? new Uint8Array(), answer.contentType ?? null)
+    ? "partial"
+    : "success";
 }
 
 /** Logs and reports an ExportMetricsServiceResponse that says some points were rejected. */

@@ -1,6 +1,7 @@
 import { compress } from "snappyjs";
 import type { Config } from "../../config";
 import type { PromSample } from "./prometheus-samples";
+import { PUSH_USER_AGENT, type PushOutcome, type PushPolicy, postPush } from "./push-request";
 import { encodeWriteRequest } from "./write-request";
 
 /** Series per request: keeps each body well under receivers' limits (Grafana Cloud, Mimir) at 10k+ series. */
@@ -9,35 +10,48 @@ export const SERIES_PER_REQUEST = 2_000;
 /** The `job` label on pushed series (a scrape gets its own from the scrape config). */
 export const REMOTE_WRITE_JOB = "zander-edge";
 
+/** Statuses remote-write retries: 5xx MUST be, 429 MAY be (Prometheus remote-write 1.0, "Retries & Backoff"). */
+const retryable = (status: number) => status >= 500 || status === 429;
+
 /**
  * Pushes samples, all stamped `timestampMs`, as Prometheus remote-write 1.0: protobuf WriteRequest, Snappy block
- * compression, basic auth. Throws an Error naming the status when the receiver does not answer 2xx.
+ * compression, basic auth. Every batch is attempted whatever the others got; a batch answered 413 is split in
+ * halves and each sent again. Returns each request's outcome (never throws).
  */
 export async function pushRemoteWrite(
   target: NonNullable<Config["remoteWrite"]>,
   samples: PromSample[],
   timestampMs: number,
-): Promise<{ requests: number; series: number }> {
+  policy: Omit<PushPolicy, "retryable">,
+): Promise<{ outcomes: PushOutcome[]; series: number }> {
   const headers: Record<string, string> = {
     "Content-Encoding": "snappy",
     "Content-Type": "application/x-protobuf",
     "X-Prometheus-Remote-Write-Version": "0.1.0",
-    "User-Agent": "zander-edge",
+    "User-Agent": PUSH_USER_AGENT,
   };
   if (target.username || target.password) {
     headers.Authorization = `Basic ${btoa(`${target.username}:${target.password}`)}`;
   }
   const labelled = samples.map((s) => ({ labels: { job: REMOTE_WRITE_JOB, ...s.labels }, value: s.value }));
-  let requests = 0;
-  for (let i = 0; i < labelled.length; i += SERIES_PER_REQUEST) {
-    const body = compress(encodeWriteRequest(labelled.slice(i, i + SERIES_PER_REQUEST), timestampMs));
-    const res = await fetch(target.url, { method: "POST", headers, body });
-    requests++;
-    if (!res.ok) {
-      const detail = (await res.text().catch(() => "")).slice(0, 300);
-      throw new Error(`remote-write to ${new URL(target.url).host} answered ${res.status}: ${detail}`);
+  const outcomes: PushOutcome[] = [];
+  const send = async (batch: typeof labelled): Promise<void> => {
+    const body = compress(encodeWriteRequest(batch, timestampMs));
+    const answer = await postPush(target.url, { headers, body }, { ...policy, retryable });
+    if (answer.outcome === "too_large" && batch.length > 1) {
+      const half = Math.ceil(batch.length / 2);
+      await send(batch.slice(0, half));
+      await send(batch.slice(half));
+      return;
     }
-    await res.body?.cancel();
-  }
-  return { requests, series: labelled.length };
+    if (answer.outcome !== "success") {
+      console.error(
+        `remote-write to ${new URL(target.url).host}: ${answer.outcome} (${answer.status ?? "no answer"}, ${answer.attempts} attempts): ${answer.detail ?? ""}`,
+      );
+    }
+    outcomes.push(answer.outcome);
+  };
+  for (let i = 0; i < labelled.length; i += SERIES_PER_REQUEST)
+    await send(labelled.slice(i, i + SERIES_PER_REQUEST));
+  return { outcomes, series: labelled.length };
 }
