@@ -16,6 +16,7 @@ const sources = import.meta.glob<string>(["/src/**/*.ts", "/durable-objects/**/*
 const MAY_IMPORT: Record<string, readonly string[]> = {
   protocol: [],
   "otel-key-values": [],
+  version: [],
   util: [],
   // Binding types name the object classes; wrangler-generated types will drop this edge (see BACK_EDGES).
   env: ["durable-objects"],
@@ -28,7 +29,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   "metrics/aggregate": ["metrics", "config", "env"],
   "metrics/ship": ["metrics", "metrics/aggregate", "config", "env"],
   "metrics/record": ["metrics", "metrics/ship", "config", "env", "util"],
-  "metrics/expose": ["metrics", "metrics/aggregate", "config", "env"],
+  "metrics/expose": ["metrics", "metrics/aggregate", "config", "env", "version"],
   // The ingest stream: storage below it, the Durable Objects above.
   stream: ["protocol", "storage/*", "metrics", "metrics/record", "config", "env", "util"],
   "durable-objects": ["stream", "storage/*", "protocol", "metrics", "metrics/*", "config", "env", "util"],

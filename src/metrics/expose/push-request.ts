@@ -1,7 +1,7 @@
-import { version } from "../../../package.json";
+import { VERSION } from "../../version";
 
 /** `User-Agent` of every push: receivers log it, and the version tells which sender a sample came from. */
-export const PUSH_USER_AGENT = `zander-edge/${version}`;
+export const PUSH_USER_AGENT = `zander-edge/${VERSION}`;
 
 /** What one push request came to, as counted in `remote_write_requests_total{result}` / `otlp_export_requests_total`. */
 export type PushOutcome =
