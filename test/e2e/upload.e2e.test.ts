@@ -184,6 +184,55 @@ describe("npm run upload:rules (sync of one namespace)", () => {
     expect(ruler.requests).toHaveLength(0);
   });
 
+  it("acts only on its own namespace: an empty or invalid one, an answer that is not its rule file, a redirect", async () => {
+    for (const namespace of ["", "../x", "a/b"]) {
+      const ruler = (await fakeRuler({ other: [{ name: "theirs", rules: [] }] })).server;
+      server = ruler;
+      const result = await runTool("tools/upload-rules.ts", env, ["--namespace", namespace]);
+      expect(result.code, namespace).toBe(1);
+      expect(result.stderr).toContain("is not a valid ruler namespace");
+      expect(ruler.requests).toHaveLength(0);
+      await ruler.close();
+      server = undefined;
+    }
+    const answers: Record<
+      string,
+      { status: number; body: string; contentType?: string; headers?: Record<string, string> }
+    > = {
+      html: { status: 200, body: "<html>login</html>", contentType: "text/html" },
+      others: {
+        status: 200,
+        body: stringify({
+          "zander-edge": [{ name: "stale", rules: [] }],
+          other: [{ name: "theirs", rules: [] }],
+        }),
+      },
+    };
+    for (const [name, answer] of Object.entries(answers)) {
+      const ruler = await startRecordingServer(PORT, () => answer);
+      server = ruler;
+      const result = await runTool("tools/upload-rules.ts", env);
+      expect(result.code, name).toBe(1);
+      expect(result.stderr, name).toMatch(/not a rule file|other namespaces/);
+      expect(changes(ruler), name).toHaveLength(0);
+      await ruler.close();
+      server = undefined;
+    }
+    // A DELETE answered with a redirect is not followed into another namespace.
+    const ruler = await startRecordingServer(PORT, (r) =>
+      r.method === "GET"
+        ? { status: 200, body: stringify({ "zander-edge": [{ name: "stale", rules: [] }] }) }
+        : r.method === "DELETE"
+          ? { status: 307, body: "", headers: { location: "/prometheus/config/v1/rules/other/theirs" } }
+          : { status: 202, body: "{}" },
+    );
+    server = ruler;
+    const result = await runTool("tools/upload-rules.ts", env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("not followed");
+    expect(ruler.requests.filter((r) => r.url.includes("/other"))).toHaveLength(0);
+  });
+
   it("refuses a file that is not a rule file, naming it, before uploading anything", async () => {
     const ruler = (await fakeRuler()).server;
     server = ruler;

@@ -14,6 +14,7 @@ export interface Reply {
   status: number;
   body?: string;
   contentType?: string;
+  headers?: Record<string, string>;
 }
 
 export interface RecordingServer {
@@ -46,8 +47,8 @@ export async function startRecordingServer(
         at: Date.now(),
       };
       requests.push(recorded);
-      const { status, body = "", contentType = "application/json" } = reply(recorded);
-      res.writeHead(status, { "content-type": contentType }).end(body);
+      const { status, body = "", contentType = "application/json", headers } = reply(recorded);
+      res.writeHead(status, { "content-type": contentType, ...headers }).end(body);
       for (const wake of waiters) wake();
     });
   });
