@@ -4,7 +4,7 @@ import type { ParsedSamples } from "../protocol/parse-frame";
 import type { AckedSeqs, SeqStatus } from "../storage/stream-state/acked-seqs";
 import { Admission } from "./admission";
 
-const config = { bufferCapacity: 100 } as Config;
+const config = { bufferCapacity: 100, maxSamplesPerFrame: 50 } as Config;
 
 function frame(relay: string, seq: number, count: number): ParsedSamples {
   const samples = Array.from({ length: count }, (_, i) => ({ t: i, ch: "a", v: i }));
@@ -93,5 +93,19 @@ describe("Admission", () => {
     expect(a.refuseUnparsed(JSON.stringify(frameText("r9", 1, 20)), 10)).toBeNull(); // another relay: parsed
     expect(admission(100).refuseUnparsed(small, 0)).toMatchObject({ code: "buffer_full" }); // full buffer
     expect(admission(100, { r1: [2] }).refuseUnparsed(small, 0)).toBeNull(); // a duplicate is acked, not refused
+  });
+
+  it("stretches the retry hint with the relays already told to wait, up to 30 s", () => {
+    // Capacity 100 and frames of up to 50: a flush makes room for one full frame, so each relay waiting before
+    // this one adds a flush period (1,000 ms + 100 ms) to its hint.
+    const a = admission(100);
+    const hints = Array.from({ length: 40 }, (_, i) => {
+      const d = a.admit(frame(`r${i}`, 1, 1), PRINT, 0);
+      return d.kind === "refuse" ? (d.error.retry_after_ms as number) : 0;
+    });
+    expect(hints[0]).toBeLessThanOrEqual(1_650);
+    expect(hints[4]).toBeGreaterThanOrEqual(5 * 1_100 * 0.999);
+    expect(hints[4]).toBeLessThanOrEqual(5 * 1_650);
+    expect(Math.max(...hints)).toBe(30_000);
   });
 });

@@ -16,6 +16,8 @@ export type Decision =
 const MIN_SAMPLE_CHARS = 22;
 /** Shortest retry_after_ms of a buffer_full answer. */
 const MIN_RETRY_AFTER_MS = 100;
+/** Longest retry_after_ms: a relay hears back within this however long the queue of refused work. */
+const MAX_RETRY_AFTER_MS = 30_000;
 
 /**
  * Admission of `samples` frames (docs/protocol.md): dedup against the relay's acked seqs and the frames queued for the
@@ -104,10 +106,22 @@ export class Admission {
   }
 
   /** buffer_full with a retry time after the next flush can have made room, jittered per refusal. */
+  /**
+   * The retry hint grows with the queue of refused work: a flush makes room for about
+   * capacity / (2 × frame limit) full frames, so relays already told to wait beyond that many are spread over
+   * as many flush periods (all told "100 ms" came back as one wave and starved the flush).
+   */
   #bufferFull(relayId: string, seq: number, now: number): ErrorFrame {
-    const retryAfterMs = jittered(
-      Math.max(MIN_RETRY_AFTER_MS, this.flushDueInMs(this.waiting) + MIN_RETRY_AFTER_MS),
-      0.5,
+    for (const [id, at] of this.#retryAt) if (at <= now) this.#retryAt.delete(id);
+    const waitingRelays = this.#retryAt.size - (this.#retryAt.has(relayId) ? 1 : 0);
+    const perFlush = Math.max(
+      1,
+      Math.floor(this.config.bufferCapacity / (2 * this.config.maxSamplesPerFrame)),
+    );
+    const base = Math.max(MIN_RETRY_AFTER_MS, this.flushDueInMs(this.waiting) + MIN_RETRY_AFTER_MS);
+    const retryAfterMs = Math.min(
+      MAX_RETRY_AFTER_MS,
+      jittered(base * (1 + Math.floor(waitingRelays / perFlush)), 0.5),
     );
     this.#retryAt.set(relayId, now + retryAfterMs);
     const message = `buffer holds ${this.waiting} of ${this.config.bufferCapacity} samples; retry after ${retryAfterMs} ms`;
