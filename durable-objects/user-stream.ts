@@ -10,7 +10,6 @@ import {
   PING_TEXT,
   PONG_TEXT,
   type ReplyFrame,
-  samplesFrameText,
 } from "../src/protocol/frames";
 import { TOKEN_EXP_HEADER, USER_HEADER } from "../src/protocol/object-request";
 import { type ParsedSamples, parseClientFrame } from "../src/protocol/parse-frame";
@@ -18,7 +17,8 @@ import { RowMeter } from "../src/storage/stream-state/row-meter";
 import { type ObjectStores, openStores } from "../src/storage/stream-state/stores";
 import { Admission } from "../src/stream/admission";
 import { AlarmPlan } from "../src/stream/alarm-plan";
-import { CommitQueue, type PendingOp, type Reply } from "../src/stream/commit-queue";
+import { FrameCommitter } from "../src/stream/commit";
+import { CommitQueue, type Reply } from "../src/stream/commit-queue";
 import { D1Flusher } from "../src/stream/d1-flusher";
 import { FanOut } from "../src/stream/fan-out";
 import { endExpiredSessions, markUncarriedIdle } from "../src/stream/session-idle";
@@ -27,17 +27,12 @@ import { StreamMetrics } from "../src/stream/stream-metrics";
 import { jittered } from "../src/util/jitter";
 
 /**
- * (Over 300 lines on purpose: the runtime's entry points, webSocketMessage to alarm, and the one transaction that
- * makes a batch of frames durable, read top to bottom here in the order a frame travels.)
- *
  * One per user: the user's relay and consumer sockets, its durable sample buffer, the relays' acked seqs and
  * the sessions, all in the object's SQLite storage; the alarm flushes to D1. This class only wires the parts
  * under src/stream/ together; docs/architecture.md follows a frame through them.
  *
- * A frame is validated and admitted (dedup, capacity) at once, then queued; the queue commits every waiting
- * frame in ONE transaction, then acks and fans out. The output gate holds those messages until the commit is
- * durable, so no ack ever precedes durability:
- * https://blog.cloudflare.com/durable-objects-easy-fast-correct-choose-three/
+ * A frame is validated and admitted (dedup, capacity) at once, then queued; the queue hands every waiting frame
+ * to src/stream/commit.ts, which makes them durable in ONE transaction, then acks and fans out.
  */
 export class UserStream extends DurableObject<Env> {
   readonly #config: Config;
@@ -85,7 +80,24 @@ export class UserStream extends DurableObject<Env> {
       () => this.#stores.buffer.size,
       (waiting) => this.#flushDueInMs(waiting),
     );
-    this.#queue = new CommitQueue((ops) => this.#commit(ops));
+    const committer = new FrameCommitter({
+      storage: ctx.storage,
+      stores: () => this.#stores,
+      reopenStores: () => {
+        this.#stores = openStores(this.#rows.sql);
+      },
+      rows: this.#rows,
+      sockets: this.#sockets,
+      fanOut: this.#fanOut,
+      metrics: this.#metrics,
+      committed: () => {
+        if (this.#flusher.hasWork) this.#alarm.ensure(Date.now() + this.#flusher.delayMs());
+      },
+    });
+    this.#queue = new CommitQueue((ops) => {
+      this.#admission.drained();
+      committer.commit(ops);
+    });
     ctx.blockConcurrencyWhile(() => this.#alarm.load());
   }
 
@@ -198,102 +210,6 @@ export class UserStream extends DurableObject<Env> {
     if (this.#queue.length > 0)
       this.#queue.push({ kind: "reply", frame: error, receivedAt: Date.now(), reply });
     else reply(error);
-  }
-
-  /** Commits the queued frames in one transaction, then acks and fans out in arrival order. */
-  #commit(ops: PendingOp[]): void {
-    this.#admission.drained();
-    const now = Date.now();
-    let created = 0;
-    let ended = 0;
-    try {
-      this.ctx.storage.transactionSync(() => {
-        const { buffer, sessions, acked } = this.#stores;
-        // Session counts once per batch, not once per frame.
-        const sampleCounts = new Map<string, number>();
-        const viaHttp = new Set<string>();
-        for (const op of ops) {
-          if (op.kind === "samples") {
-            const { frame } = op.parsed;
-            if (sessions.start(frame.session_id, frame.relay_id, now) === "created") created++;
-            buffer.append(op.parsed, op.print);
-            acked.committed({ relayId: frame.relay_id, seq: frame.seq, print: op.print });
-            sampleCounts.set(
-              frame.session_id,
-              (sampleCounts.get(frame.session_id) ?? 0) + frame.samples.length,
-            );
-            if (op.viaHttp) viaHttp.add(frame.session_id);
-          } else if (op.kind === "session_start") {
-            if (sessions.start(op.frame.session_id, op.frame.relay_id, now) === "created") created++;
-            sessions.setIdle(op.frame.session_id, null);
-          } else if (op.kind === "session_end") {
-            // Ending an unknown or already ended session is a no-op: a relay may resend it after a reconnect.
-            if (sessions.end(op.frame.session_id, now)) ended++;
-          }
-        }
-        for (const [sessionId, count] of sampleCounts) sessions.addSamples(sessionId, count);
-        // Sessions fed over HTTP have no socket to wait for: idle from their last frame.
-        const carried = viaHttp.size > 0 ? this.#sockets.carriedSessions() : new Set<string>();
-        for (const sessionId of viaHttp) if (!carried.has(sessionId)) sessions.setIdle(sessionId, now);
-      });
-    } catch (err) {
-      // Nothing of these frames was kept: read the state again from storage and tell the relays to resend.
-      console.error("commit of queued frames failed", err);
-      this.#stores = openStores(this.#rows.sql);
-      for (const op of ops) {
-        if (op.kind === "samples" || (op.kind === "reply" && op.frame.type === "ack")) {
-          const seq = op.kind === "samples" ? op.parsed.frame.seq : op.frame.seq;
-          this.#metrics.frameRefused("samples", "internal");
-          op.reply(errorFrame("internal", "storage write failed; resend the frame", seq));
-        } else if (op.kind === "reply") {
-          op.reply(op.frame);
-        }
-      }
-      return;
-    }
-    this.#metrics.objectRowsWritten("commit", this.#rows.take());
-    this.#afterCommit(ops, created, ended);
-  }
-
-  /** Acks, fan-out and metrics of a committed batch; the output gate releases them once it is durable. */
-  #afterCommit(ops: PendingOp[], created: number, ended: number): void {
-    const consumers = this.#sockets.all("consumer");
-    const now = Date.now();
-    const acked: number[] = [];
-    const fannedOut: number[] = [];
-    let sent = 0;
-    for (const op of ops) {
-      if (op.kind === "samples") {
-        const { frame, samplesJson } = op.parsed;
-        op.reply(ackFrame(frame.seq));
-        acked.push(op.receivedAt);
-        if (consumers.length > 0) {
-          const text = samplesFrameText(frame.relay_id, frame.session_id, frame.seq, samplesJson);
-          sent += this.#fanOut.broadcast(consumers, text, now);
-          fannedOut.push(now - op.receivedAt);
-        }
-      } else if (op.kind === "reply") {
-        op.reply(op.frame);
-        if (op.frame.type === "ack") acked.push(op.receivedAt);
-      } else {
-        this.#metrics.frameProcessed(op.kind);
-      }
-    }
-    this.#metrics.frameProcessed("samples", acked.length);
-    this.#metrics.sent("samples", sent);
-    this.#metrics.sessionsChanged(created, ended);
-    this.#metrics.latencies("samples", fannedOut);
-    if (acked.length > 0) {
-      // Receive to durable ack: sync() resolves once the commit above is durable (when the acks go out).
-      void this.ctx.storage.sync().then(() => {
-        const ackedAt = Date.now();
-        this.#metrics.latencies(
-          "ack",
-          acked.map((receivedAt) => ackedAt - receivedAt),
-        );
-      });
-    }
-    if (this.#flusher.hasWork) this.#alarm.ensure(Date.now() + this.#flusher.delayMs());
   }
 
   #send(ws: WebSocket, frame: ReplyFrame): void {

@@ -40,7 +40,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("alert and recording rules", () => {
   it("pass promtool check rules", async () => {
     const result = await tool("promtool", ["check", "rules", ...RULE_FILES]);
-    expect(result.output).toContain("SUCCESS: 11 rules found");
+    expect(result.output).toContain("SUCCESS: 13 rules found");
     expect(result.code).toBe(0);
   });
 

@@ -180,9 +180,12 @@ describe("remote-write push to a real Prometheus receiver", () => {
       );
     }
     const text = await scrapeText(dev.url, "/metrics-custom");
-    // The 503s were retried with backoff inside the first push, which then got through: no failure to count.
+    // Retried with backoff inside the push while its interval (1 s here) lasts; a request still failing when
+    // that time ran out is counted, at most once per 503 answered.
     expect(pushes.slice(0, FAILED_PUSHES).map((p) => p.status)).toEqual([503, 503]);
-    expect(parseSamples(text).get('remote_write_requests_total{result="failure"}')).toBeUndefined();
+    expect(parseSamples(text).get('remote_write_requests_total{result="failure"}') ?? 0).toBeLessThanOrEqual(
+      FAILED_PUSHES,
+    );
     expect(parseSamples(text).get('remote_write_requests_total{result="success"}')).toBeGreaterThan(0);
   });
 });
