@@ -1,4 +1,5 @@
 import { coldObjectKey, packChunks, putVerified } from "../r2/cold-object";
+import type { ChunkMeta } from "../read/chunk-source";
 
 /** Chunks one move packs at most: an object of a few MB, well within a Worker's memory. */
 const MAX_CHUNKS_PER_OBJECT = 500;
@@ -9,23 +10,11 @@ const DAY_MS = 86_400_000;
 const KEY_STATS =
   "relay_id, ch, first_seq, first_idx, session_id, n, t_min, t_max, v_min, v_max, v_sum, v_first, v_last";
 
-interface WarmChunk {
+/** A warm chunk as the move reads it: its metadata (as every read lists it), rowid and bytes. */
+type WarmChunk = Omit<ChunkMeta, "data" | "object_key" | "byte_offset" | "byte_length"> & {
   rowid: number;
-  relay_id: string;
-  ch: string;
-  first_seq: number;
-  first_idx: number;
-  session_id: string;
-  n: number;
-  t_min: number;
-  t_max: number;
-  v_min: number;
-  v_max: number;
-  v_sum: number | null;
-  v_first: number;
-  v_last: number;
   data: ArrayBuffer;
-}
+};
 
 export interface MoveResult {
   chunks: number;
