@@ -27,9 +27,13 @@ export interface Config {
 
 /** Where and how the Worker pushes OTLP (OTEL_EXPORTER_OTLP_* and OTEL_RESOURCE_ATTRIBUTES). */
 export interface OtlpTarget {
-  /** `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/metrics`. */
+  /** OTEL_EXPORTER_OTLP_METRICS_ENDPOINT as it is, else `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/metrics`. */
   metricsUrl: string;
   headers: Record<string, string>;
+  /** Per request, ms (`_TIMEOUT`; the exporter spec's default is 10 s). */
+  timeoutMs: number;
+  /** `_COMPRESSION`: gzip or none; unset: gzip from 1 KiB on. */
+  compression: "gzip" | "none" | "auto";
   /** Resource attributes: service.name and service.instance.id (job and instance) always present. */
   resource: Record<string, string>;
 }
@@ -56,6 +60,10 @@ const secret = (name: string, min: number, what: string) =>
     .refine((v) => v === undefined || v === "" || v.length >= min, {
       error: `${name} (${what}) must be at least ${min} characters; generate one with \`openssl rand -hex 32\``,
     });
+
+/** `_COMPRESSION` of the OTLP exporter spec: gzip or none. */
+const compression = (name: string) =>
+  z.enum(["gzip", "none"], { error: `${name} must be gzip or none` }).optional();
 
 const positiveInt = (name: string, fallback: number, max = Number.MAX_SAFE_INTEGER, min = 1) =>
   z
@@ -95,6 +103,13 @@ const varsSchema = z
     OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
     OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
     OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
+    OTEL_SERVICE_NAME: z.string().optional(),
+    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: z.string().optional(),
+    OTEL_EXPORTER_OTLP_METRICS_HEADERS: z.string().optional(),
+    OTEL_EXPORTER_OTLP_TIMEOUT: positiveInt("OTEL_EXPORTER_OTLP_TIMEOUT", 10_000, 600_000),
+    OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: z.string().optional(),
+    OTEL_EXPORTER_OTLP_COMPRESSION: compression("OTEL_EXPORTER_OTLP_COMPRESSION"),
+    OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: compression("OTEL_EXPORTER_OTLP_METRICS_COMPRESSION"),
     AUTH_SECRET: secret("AUTH_SECRET", MIN_AUTH_SECRET_LENGTH, "the HS256 key of every token"),
     METRICS_TOKEN: secret("METRICS_TOKEN", MIN_METRICS_TOKEN_LENGTH, "the bearer token of /metrics"),
   })
@@ -165,45 +180,70 @@ function parseRemoteWrite(v: z.infer<typeof varsSchema>): Config["remoteWrite"] 
  * Headers without an endpoint are a mistake, not "off": they fail loudly.
  */
 function parseOtlp(v: z.infer<typeof varsSchema>): OtlpTarget | null {
+  // The per-signal variables take precedence over the general ones (OpenTelemetry exporter spec); the
+  // per-signal endpoint is used as it is, the general one gets /v1/metrics appended.
+  const signalEndpoint = v.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim() ?? "";
   const endpoint = v.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() ?? "";
-  const rawHeaders = v.OTEL_EXPORTER_OTLP_HEADERS?.trim() ?? "";
+  const headersName = v.OTEL_EXPORTER_OTLP_METRICS_HEADERS?.trim()
+    ? "OTEL_EXPORTER_OTLP_METRICS_HEADERS"
+    : "OTEL_EXPORTER_OTLP_HEADERS";
+  const rawHeaders = v[headersName]?.trim() ?? "";
   const rawResource = v.OTEL_RESOURCE_ATTRIBUTES?.trim() ?? "";
-  if (!endpoint) {
+  if (!endpoint && !signalEndpoint) {
     if (rawHeaders) {
       throw new ConfigError(
-        "Invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT is required when OTEL_EXPORTER_OTLP_HEADERS is set",
+        `Invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT is required when ${headersName} is set (or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)`,
       );
     }
     return null;
   }
+  const [name, given] = signalEndpoint
+    ? ["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", signalEndpoint]
+    : ["OTEL_EXPORTER_OTLP_ENDPOINT", endpoint];
   let url: URL;
   try {
-    url = new URL(endpoint);
+    url = new URL(given);
     if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error();
   } catch {
     throw new ConfigError(
-      `Invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL, got ${JSON.stringify(endpoint)}`,
+      `Invalid configuration: ${name} must be an http(s) URL, got ${JSON.stringify(given)}`,
     );
   }
-  if (url.search || url.hash) {
+  if (!signalEndpoint && (url.search || url.hash)) {
     throw new ConfigError(
       "Invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT must be a base URL without ?query or #fragment (/v1/metrics is appended)",
     );
   }
-  if (/\/v1\/metrics\/?$/.test(url.pathname)) {
+  if (!signalEndpoint && /\/v1\/metrics\/?$/.test(url.pathname)) {
     throw new ConfigError(
-      `Invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT is the base URL; /v1/metrics is appended, so leave it out of ${JSON.stringify(endpoint)}`,
+      `Invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT is the base URL; /v1/metrics is appended, so leave it out of ${JSON.stringify(given)} (or set OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, used as it is)`,
     );
   }
+  const signalTimeout = v.OTEL_EXPORTER_OTLP_METRICS_TIMEOUT;
+  let timeoutMs = v.OTEL_EXPORTER_OTLP_TIMEOUT;
+  if (signalTimeout !== undefined) {
+    if (!/^\d{1,6}$/.test(signalTimeout) || Number(signalTimeout) < 1 || Number(signalTimeout) > 600_000) {
+      throw new ConfigError(
+        `Invalid configuration: OTEL_EXPORTER_OTLP_METRICS_TIMEOUT must be an integer from 1 to 600000 (ms), got ${JSON.stringify(signalTimeout)}`,
+      );
+    }
+    timeoutMs = Number(signalTimeout);
+  }
   try {
-    const headers = rawHeaders
-      ? parseOtelKeyValues("OTEL_EXPORTER_OTLP_HEADERS", rawHeaders, HEADER_NAME)
-      : {};
-    const resource = {
+    const headers = rawHeaders ? parseOtelKeyValues(headersName, rawHeaders, HEADER_NAME) : {};
+    const resource: Record<string, string> = {
       ...DEFAULT_OTLP_RESOURCE,
       ...(rawResource ? parseOtelKeyValues("OTEL_RESOURCE_ATTRIBUTES", rawResource, ATTRIBUTE_KEY) : {}),
     };
-    return { metricsUrl: `${endpoint.replace(/\/+$/, "")}/v1/metrics`, headers, resource };
+    // OTEL_SERVICE_NAME wins over a service.name in OTEL_RESOURCE_ATTRIBUTES (OpenTelemetry SDK spec).
+    if (v.OTEL_SERVICE_NAME?.trim()) resource["service.name"] = v.OTEL_SERVICE_NAME.trim();
+    return {
+      metricsUrl: signalEndpoint || `${endpoint.replace(/\/+$/, "")}/v1/metrics`,
+      headers,
+      resource,
+      timeoutMs,
+      compression: v.OTEL_EXPORTER_OTLP_METRICS_COMPRESSION ?? v.OTEL_EXPORTER_OTLP_COMPRESSION ?? "auto",
+    };
   } catch (err) {
     throw new ConfigError(`Invalid configuration: ${(err as Error).message}`);
   }

@@ -34,7 +34,40 @@ describe("push configuration", () => {
       metricsUrl: "https://otlp-gateway-prod-eu-west-2.grafana.net/otlp/v1/metrics",
       headers: { Authorization: "Basic MTIzNDU2OmdsY190b2tlbg==", "X-Scope-OrgID": "tenant-1" },
       resource: { "service.name": "zander-edge", "service.instance.id": "metrics-shard-0" },
+      timeoutMs: 10_000,
+      compression: "auto",
     });
+  });
+
+  it("lets the per-signal variables and OTEL_SERVICE_NAME take precedence, as the OpenTelemetry spec says", () => {
+    const c = config({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "https://general.test/otlp",
+      OTEL_EXPORTER_OTLP_HEADERS: "Authorization=Basic general",
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "https://metrics.test/custom/path",
+      OTEL_EXPORTER_OTLP_METRICS_HEADERS: "Authorization=Basic metrics",
+      OTEL_EXPORTER_OTLP_TIMEOUT: "5000",
+      OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: "2500",
+      OTEL_EXPORTER_OTLP_COMPRESSION: "gzip",
+      OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: "none",
+      OTEL_RESOURCE_ATTRIBUTES: "service.name=from-attributes",
+      OTEL_SERVICE_NAME: "edge-eu",
+    });
+    expect(c.otlp).toMatchObject({
+      metricsUrl: "https://metrics.test/custom/path",
+      headers: { Authorization: "Basic metrics" },
+      timeoutMs: 2_500,
+      compression: "none",
+      resource: { "service.name": "edge-eu" },
+    });
+    expect(
+      config({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "https://m.test/v1/metrics" }).otlp?.metricsUrl,
+    ).toBe("https://m.test/v1/metrics");
+    expect(
+      failure({ OTEL_EXPORTER_OTLP_ENDPOINT: "https://g.test", OTEL_EXPORTER_OTLP_COMPRESSION: "zstd" }),
+    ).toMatch(/OTEL_EXPORTER_OTLP_COMPRESSION must be gzip or none/);
+    expect(
+      failure({ OTEL_EXPORTER_OTLP_ENDPOINT: "https://g.test", OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: "1e3" }),
+    ).toMatch(/OTEL_EXPORTER_OTLP_METRICS_TIMEOUT must be an integer/);
   });
 
   it("takes job and instance from OTEL_RESOURCE_ATTRIBUTES over the defaults", () => {

@@ -10,6 +10,8 @@ const target: OtlpTarget = {
   metricsUrl: "https://otlp.test/otlp/v1/metrics",
   headers: { Authorization: "Basic abc" },
   resource: { "service.name": "zander-edge", "service.instance.id": "metrics-shard-0" },
+  timeoutMs: 1_000,
+  compression: "auto",
 };
 /** Merged metrics with `users` series of messages_received (plus the always-present gauges). */
 const mergedWith = (users: number) =>

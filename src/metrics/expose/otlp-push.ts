@@ -34,7 +34,8 @@ export async function pushOtlp(
   });
   const encoded = ProtobufMetricsSerializer.serializeRequest(resourceMetrics);
   if (!encoded) throw new Error("OTLP serializer produced no request");
-  const gzip = encoded.byteLength >= GZIP_FROM_BYTES;
+  const gzip =
+    target.compression === "gzip" || (target.compression === "auto" && encoded.byteLength >= GZIP_FROM_BYTES);
   const body = gzip ? await gzipped(encoded) : encoded;
   const answer = await postPush(
     target.metricsUrl,
@@ -47,7 +48,7 @@ export async function pushOtlp(
       },
       body,
     },
-    { ...policy, retryable },
+    { ...policy, timeoutMs: target.timeoutMs, retryable },
   );
   if (answer.outcome !== "success") {
     console.error(
