@@ -65,6 +65,7 @@ export async function runCell(ctx: CellContext, spec: CellSpec): Promise<CellRes
     relays: spec.relays,
     consumers: spec.consumers,
     samples: spec.samples,
+    sampleBytes: 0,
     rate: spec.rate,
     window: spec.window ?? WINDOW,
     durationS: spec.seconds,

@@ -13,6 +13,8 @@ export interface SimOptions {
   consumers: number;
   /** Samples per frame. */
   samples: number;
+  /** Pad each sample's text to about this many bytes with an extra field (the server ignores it); 0: none. */
+  sampleBytes: number;
   /** Target frames per second over all relays; 0 sends as fast as acks allow. */
   rate: number;
   /** Unacked frames a relay may have in flight. */
@@ -52,6 +54,7 @@ export const HARD_LIMITS = {
   relays: 10_000,
   consumers: 10_000,
   samples: 10_000, // the default MAX_SAMPLES_PER_FRAME
+  sampleBytes: 1_000,
   rate: 1_000_000,
   window: 1_024,
   durationS: 3_600,
@@ -74,6 +77,8 @@ then checks that every acked sample reached D1 exactly once.
   --relays N            relays in total, round-robin over users (default: one per user, max ${HARD_LIMITS.relays})
   --consumers C         consumers in total, round-robin over users (default 0, max ${HARD_LIMITS.consumers})
   --samples S           samples per frame (default 10, with --replay 100 rows' worth; max ${HARD_LIMITS.samples})
+  --sample-bytes B      pad each sample to about B bytes with an extra field the server ignores (default 0:
+                        ~40 bytes); 93 with 10,000 samples makes frames of 0.93 MB (max ${HARD_LIMITS.sampleBytes})
   --rate F              target frames/s over all relays; 0 = as fast as acks allow (default 0)
   --window W            unacked frames in flight per relay (default 16, max ${HARD_LIMITS.window})
   --duration SECONDS    stop sending after this long (default 10, max ${HARD_LIMITS.durationS})
@@ -112,6 +117,7 @@ export const CLI_OPTIONS = {
   relays: { type: "string" },
   consumers: { type: "string", default: "0" },
   samples: { type: "string" },
+  "sample-bytes": { type: "string", default: "0" },
   rate: { type: "string", default: "0" },
   window: { type: "string", default: "16" },
   duration: { type: "string", default: "10" },
@@ -174,6 +180,7 @@ export function parseSimArgs(
     relays,
     consumers: int("--consumers", values.consumers, 0, HARD_LIMITS.consumers),
     samples: int("--samples", values.samples ?? "10", 1, HARD_LIMITS.samples),
+    sampleBytes: int("--sample-bytes", values["sample-bytes"], 0, HARD_LIMITS.sampleBytes),
     rate: int("--rate", values.rate, 0, HARD_LIMITS.rate),
     window: int("--window", values.window, 1, HARD_LIMITS.window),
     durationS: num("--duration", values.duration, 0.1, HARD_LIMITS.durationS),

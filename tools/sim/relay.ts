@@ -11,6 +11,8 @@ export interface RelayConfig {
   /** Frames to send instead of generated ones (a replay); samplesPerFrame, maxFrames and pacer are then unused. */
   frames?: FrameSource;
   samplesPerFrame: number;
+  /** Each generated sample padded to about this many bytes with an extra field (0: not padded). */
+  sampleBytes: number;
   /** Unacked frames in flight. */
   window: number;
   /** Frames this relay creates at most (null: until stopped). */
@@ -69,6 +71,8 @@ export class SimRelay {
   private openedSocket: WebSocket | null = null;
   private nextSeq = 1;
   private created = 0;
+  /** Frames of this relay acked so far (the run's fairness: min and max over relays). */
+  framesAcked = 0;
   /** Unacked frames by seq; Map iteration order is seq order. */
   private readonly pending = new Map<number, PendingFrame>();
   /** Refused frames waiting for their retry, with their timers. */
@@ -202,15 +206,17 @@ export class SimRelay {
   }
 
   private frameText(seq: number, content: number, given: string | undefined): string {
-    const { relayId, sessionId, samplesPerFrame } = this.config;
+    const { relayId, sessionId, samplesPerFrame, sampleBytes } = this.config;
     // Built by hand rather than JSON.stringify: the ids are [A-Za-z0-9_.-] (nothing to escape), and the
     // client's own CPU cost must stay small next to the server's on a shared machine.
     // Samples 1 ms apart, the last one now: a 1 kHz sensor (and few rows share a `t` for the read-back).
     let samples = given ?? "";
     if (given === undefined) {
       const t0 = Date.now() - samplesPerFrame + 1;
+      const plain = `{"t":${t0},"ch":"${relayId}","v":${sampleValue(content, 0)}}`.length;
+      const pad = sampleBytes > plain + 9 ? `,"pad":"${"x".repeat(sampleBytes - plain - 9)}"` : "";
       for (let idx = 0; idx < samplesPerFrame; idx++) {
-        samples += `${idx ? "," : ""}{"t":${t0 + idx},"ch":"${relayId}","v":${sampleValue(content, idx)}}`;
+        samples += `${idx ? "," : ""}{"t":${t0 + idx},"ch":"${relayId}","v":${sampleValue(content, idx)}${pad}}`;
       }
     }
     return `{"type":"samples","relay_id":"${relayId}","session_id":"${sessionId}","seq":${seq},"samples":[${samples}]}`;
@@ -257,6 +263,7 @@ export class SimRelay {
       this.pending.delete(message.seq);
       stats.unacked--;
       stats.framesAcked++;
+      this.framesAcked++;
       stats.samplesAcked += frame.samples;
       stats.ackLatency.record(performance.now() - frame.firstSentAt);
       recordFrame(ledger.acked, relayId, frame.content, frame.samples);

@@ -88,6 +88,7 @@ export async function runReplay(
     sessionId: `s-${REPLAY_RELAY_ID}`,
     frames,
     samplesPerFrame: 0, // unused: the frames come from the file
+    sampleBytes: 0,
     maxFrames: null,
     pacer: new Pacer(0, Number.POSITIVE_INFINITY),
     window: options.window,

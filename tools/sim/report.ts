@@ -28,6 +28,8 @@ export interface SimReport {
   errors: Record<string, number>;
   reconnects: number;
   resends: number;
+  /** Whether every relay made progress: the fewest and most frames acked of one relay, and relays with none. */
+  fairness: { minFramesPerRelay: number; maxFramesPerRelay: number; relaysNeverAcked: number };
   /** Frames never answered within the drain timeout. */
   unconfirmedFrames: number;
   lossCheck: StorageVerdict | null;
@@ -73,6 +75,11 @@ export function buildReport(
     errors: Object.fromEntries(stats.errors),
     reconnects: stats.reconnects,
     resends: stats.resends,
+    fairness: {
+      minFramesPerRelay: Math.min(...load.framesAckedPerRelay),
+      maxFramesPerRelay: Math.max(...load.framesAckedPerRelay),
+      relaysNeverAcked: load.framesAckedPerRelay.filter((n) => n === 0).length,
+    },
     unconfirmedFrames,
     lossCheck: verdict,
   };
@@ -88,6 +95,8 @@ export function formatReport(report: SimReport): string {
       `(${report.framesAcked}/${report.framesSent} frames in ${report.elapsedS} s)`,
     `  ack latency  ${latency(report.ackLatencyMs)}`,
     `  fan-out      ${c.consumers ? `${latency(report.fanoutLatencyMs)}, ${report.consumerSamples} samples received` : "no consumers"}`,
+    `  per relay    ${report.fairness.minFramesPerRelay} to ${report.fairness.maxFramesPerRelay} frames acked, ` +
+      `${report.fairness.relaysNeverAcked} relays never acked`,
     `  errors       ${Object.keys(report.errors).length ? JSON.stringify(report.errors) : "none"}`,
     `  reconnects   ${report.reconnects}, resent frames ${report.resends}, unconfirmed frames ${report.unconfirmedFrames}`,
   ];

@@ -22,6 +22,8 @@ export interface LoadResult {
   /** Time to connect every relay before the first frame (ms), and how many did. */
   connectMs: number;
   relaysConnected: number;
+  /** Frames acked per relay, in relay order. */
+  framesAckedPerRelay: number[];
 }
 
 /** Sockets that are not open by then are left retrying in the background; the run starts without them. */
@@ -91,6 +93,7 @@ export async function runLoad(
       relayId,
       sessionId: `s-${relayId}`,
       samplesPerFrame: options.samples,
+      sampleBytes: options.sampleBytes,
       window: options.window,
       maxFrames: options.frames,
       pacer,
@@ -165,7 +168,8 @@ export async function runLoad(
   const elapsedMs = performance.now() - startedAt;
   if (options.consumers > 0) await sleep(FANOUT_GRACE_MS);
   closeAll();
-  return { users, stats, ledgers, elapsedMs, connectMs, relaysConnected };
+  const framesAckedPerRelay = relays.map((r) => r.framesAcked);
+  return { users, stats, ledgers, elapsedMs, connectMs, relaysConnected, framesAckedPerRelay };
 }
 
 export function sleep(ms: number): Promise<void> {
