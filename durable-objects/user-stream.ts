@@ -66,19 +66,24 @@ export class UserStream extends DurableObject<Env> {
       (at) => this.#alarm.ensure(at),
     );
     this.#fanOut = new FanOut(ctx, this.#sockets, this.#metrics);
-    this.#flusher = new D1Flusher(
-      env.DB,
-      this.#config,
-      ctx.storage,
-      () => this.#stores,
-      this.#metrics,
-      this.#rows,
-    );
+    this.#flusher = new D1Flusher({
+      db: env.DB,
+      config: this.#config,
+      storage: ctx.storage,
+      stores: () => this.#stores,
+      metrics: this.#metrics,
+      rows: this.#rows,
+      alarm: this.#alarm,
+      userId: () => this.#stores.meta.userId ?? ctx.id.name,
+    });
     this.#admission = new Admission(
       this.#config,
       () => this.#stores.acked,
       () => this.#stores.buffer.size,
-      (waiting) => this.#flushDueInMs(waiting),
+      {
+        dueInMs: () => this.#flusher.dueInMs(this.#admission.waiting),
+        msPerSample: () => this.#flusher.pace.msPerSample(),
+      },
     );
     const committer = new FrameCommitter({
       storage: ctx.storage,
@@ -90,9 +95,7 @@ export class UserStream extends DurableObject<Env> {
       sockets: this.#sockets,
       fanOut: this.#fanOut,
       metrics: this.#metrics,
-      committed: () => {
-        if (this.#flusher.hasWork) this.#alarm.ensure(Date.now() + this.#flusher.delayMs());
-      },
+      committed: () => this.#flusher.afterCommit(),
     });
     this.#queue = new CommitQueue((ops) => {
       this.#admission.drained();
@@ -246,9 +249,7 @@ export class UserStream extends DurableObject<Env> {
       const { sessions } = this.#stores;
       markUncarriedIdle(sessions, this.#sockets.carriedSessions(), now);
       this.#metrics.sessionsChanged(0, endExpiredSessions(sessions, this.#config.sessionIdleMs, now));
-      const userId = this.#stores.meta.userId ?? this.ctx.id.name;
-      if (!userId) throw new Error("the object does not know its user id");
-      await this.#flusher.flush(userId);
+      await this.#flusher.flush();
     } catch (err) {
       console.error("alarm failed", err);
     } finally {
@@ -275,16 +276,6 @@ export class UserStream extends DurableObject<Env> {
       this.#sockets.nextExpiry(),
       this.#metrics.dueAt(now),
     ]);
-  }
-
-  /** retry_after_ms basis: until the next flush can have made room for `waiting` samples. */
-  #flushDueInMs(waiting: number): number {
-    const now = Date.now();
-    const flushAt = Math.min(
-      this.#alarm.at ?? Number.POSITIVE_INFINITY,
-      now + this.#flusher.delayMs(waiting),
-    );
-    return Math.max(0, flushAt - now);
   }
 
   // ---- state -------------------------------------------------------------------------------------------

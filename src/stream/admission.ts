@@ -3,7 +3,7 @@ import { type ErrorFrame, errorFrame } from "../protocol/frames";
 import type { ParsedSamples } from "../protocol/parse-frame";
 import { peekSamplesHead } from "../protocol/peek-frame";
 import type { AckedSeqs } from "../storage/stream-state/acked-seqs";
-import { jittered } from "../util/jitter";
+import { RefusedLine } from "./refused-line";
 
 export type Decision =
   /** Never acked: store it with the next commit. */
@@ -12,32 +12,40 @@ export type Decision =
   | { kind: "duplicate" }
   | { kind: "refuse"; error: ErrorFrame };
 
+/** When the flush next makes room, and how fast the buffer drains to D1 (src/stream/d1-flusher.ts). */
+export interface FlushPace {
+  dueInMs(): number;
+  msPerSample(): number;
+}
+
 /** The shortest text of one sample, `{"t":0,"ch":"a","v":0}`: a frame of n chars holds at most n / this samples. */
 const MIN_SAMPLE_CHARS = 22;
 /** Shortest retry_after_ms of a buffer_full answer. */
 const MIN_RETRY_AFTER_MS = 100;
-/** Longest retry_after_ms: a relay hears back within this however long the queue of refused work. */
+/** Longest retry_after_ms: a relay hears back within this, however long the line (its place is kept). */
 const MAX_RETRY_AFTER_MS = 30_000;
 
+/** A relay's frames waiting in the commit queue: seq → content print. */
+type QueuedFrames = Map<number, number>;
+
 /**
- * Admission of `samples` frames (docs/protocol.md): dedup against the relay's acked seqs and the frames queued for the
- * next commit, then capacity. Under backpressure a frame is refused before it is parsed when its head shows it
- * cannot be admitted, and each refused relay is told a jittered retry time, so a crowd of relays neither costs
- * a parse per refusal nor comes back as one wave (docs/architecture.md, "Backpressure").
+ * Admission of `samples` frames (docs/protocol.md): dedup against the relay's acked seqs and the frames queued
+ * for the next commit, then capacity. A frame that does not fit joins a line of refused frames with a turn
+ * (src/stream/refused-line.ts), and a frame is admitted only if the room left fits it after the frames ahead of
+ * it: every relay makes progress, the hint grows with the refused work ahead, and a crowd comes back one frame
+ * at a time, not as one wave. A frame that cannot fit is refused from its head alone, before it is parsed
+ * (docs/architecture.md, "Backpressure").
  */
 export class Admission {
-  /** Seqs admitted into the commit queue and not committed yet, per relay: seq → content print. */
-  readonly #queued = new Map<string, Map<number, number>>();
+  readonly #queued = new Map<string, QueuedFrames>();
   #queuedSamples = 0;
-  /** Relays told buffer_full, until when: their frames before then are refused from the head alone. */
-  readonly #retryAt = new Map<string, number>();
+  readonly #line = new RefusedLine(MAX_RETRY_AFTER_MS);
 
   constructor(
     private readonly config: Config,
     private readonly acked: () => AckedSeqs,
     private readonly bufferSize: () => number,
-    /** How long until a flush can make room, given the samples waiting (buffer and queue). */
-    private readonly flushDueInMs: (waiting: number) => number,
+    private readonly flush: FlushPace,
   ) {}
 
   /** Samples waiting in the buffer and the queue. */
@@ -45,25 +53,25 @@ export class Admission {
     return this.bufferSize() + this.#queuedSamples;
   }
 
+  /** Refused frames whose turn has not come. */
+  waitingFrames(now: number): number {
+    return this.#line.waitingFrames(now);
+  }
+
   /**
-   * A refusal from the frame's text alone, or null: parse it and call admit(). Only a frame that may not fit
-   * (more chars than the free room could take as samples) from a relay still told to wait, or any frame while
-   * the buffer is full.
+   * A refusal from the frame's text alone, or null: parse it and call admit(). Only a frame that finds no room
+   * left once the frames ahead of it in the line have theirs.
    */
   refuseUnparsed(text: string, now: number): ErrorFrame | null {
     const free = this.config.bufferCapacity - this.waiting;
-    if (text.length / MIN_SAMPLE_CHARS <= free) return null;
-    const full = free <= 0;
-    if (!full && this.#retryAt.size === 0) return null;
+    if (this.#line.size === 0 && text.length / MIN_SAMPLE_CHARS <= free) return null;
     const head = peekSamplesHead(text);
     if (!head) return null;
-    const retryAt = this.#retryAt.get(head.relayId);
-    if (retryAt !== undefined && retryAt <= now) this.#retryAt.delete(head.relayId);
-    const waitingRelay = retryAt !== undefined && retryAt > now;
-    if (!full && !waitingRelay) return null;
+    if (free - this.#line.ahead(now, head.relayId, head.seq) > 0) return null;
     // Duplicates are acked whatever the buffer holds: parse them.
     if (this.#isDuplicate(head.relayId, head.seq)) return null;
-    return this.#bufferFull(head.relayId, head.seq, now);
+    const samples = Math.min(this.config.maxSamplesPerFrame, text.length / MIN_SAMPLE_CHARS);
+    return this.#bufferFull(head.relayId, head.seq, samples, now, samples);
   }
 
   /** `print`: the frame's content print (src/protocol/frame-print.ts). */
@@ -82,16 +90,16 @@ export class Admission {
       return { kind: "refuse", error: errorFrame("invalid", message, seq) };
     }
     const count = frame.samples.length;
-    if (this.waiting + count > this.config.bufferCapacity) {
-      return { kind: "refuse", error: this.#bufferFull(relayId, seq, now) };
+    // The frames ahead in the line have their room first: a newcomer queues up behind them.
+    const room = this.config.bufferCapacity - this.waiting - this.#line.ahead(now, relayId, seq);
+    if (count > room) {
+      return { kind: "refuse", error: this.#bufferFull(relayId, seq, count, now, count - room) };
     }
+    this.#line.leave(relayId, seq);
     this.#queuedSamples += count;
-    let seqs = this.#queued.get(relayId);
-    if (!seqs) {
-      seqs = new Map();
-      this.#queued.set(relayId, seqs);
-    }
-    seqs.set(seq, print);
+    const queued = this.#queued.get(relayId) ?? new Map<number, number>();
+    queued.set(seq, print);
+    this.#queued.set(relayId, queued);
     return { kind: "store" };
   }
 
@@ -105,26 +113,21 @@ export class Admission {
     return this.#queued.get(relayId)?.has(seq) === true || this.acked().status(relayId, seq) === "acked";
   }
 
-  /** buffer_full with a retry time after the next flush can have made room, jittered per refusal. */
   /**
-   * The retry hint grows with the queue of refused work: a flush makes room for about
-   * capacity / (2 × frame limit) full frames, so relays already told to wait beyond that many are spread over
-   * as many flush periods (all told "100 ms" came back as one wave and starved the flush).
+   * buffer_full, with the time until the frame's turn (at most 30 s: then it is told the rest). `missing`: the
+   * samples of room it lacks now, which the flush must make before a frame whose turn came can fit.
    */
-  #bufferFull(relayId: string, seq: number, now: number): ErrorFrame {
-    for (const [id, at] of this.#retryAt) if (at <= now) this.#retryAt.delete(id);
-    const waitingRelays = this.#retryAt.size - (this.#retryAt.has(relayId) ? 1 : 0);
-    const perFlush = Math.max(
-      1,
-      Math.floor(this.config.bufferCapacity / (2 * this.config.maxSamplesPerFrame)),
-    );
-    const base = Math.max(MIN_RETRY_AFTER_MS, this.flushDueInMs(this.waiting) + MIN_RETRY_AFTER_MS);
-    const retryAfterMs = Math.min(
-      MAX_RETRY_AFTER_MS,
-      jittered(base * (1 + Math.floor(waitingRelays / perFlush)), 0.5),
-    );
-    this.#retryAt.set(relayId, now + retryAfterMs);
-    const message = `buffer holds ${this.waiting} of ${this.config.bufferCapacity} samples; retry after ${retryAfterMs} ms`;
+  #bufferFull(relayId: string, seq: number, samples: number, now: number, missing: number): ErrorFrame {
+    const msPerSample = this.flush.msPerSample();
+    const dueInMs = this.flush.dueInMs();
+    const turn = this.#line.turn(relayId, seq, samples, now, {
+      first: now + dueInMs + MIN_RETRY_AFTER_MS,
+      drainMs: samples * msPerSample,
+      headWaitMs: Math.max(MIN_RETRY_AFTER_MS, dueInMs, missing * msPerSample),
+    });
+    // Turns are spread by the line already: no jitter, or a frame would come back after those behind it.
+    const retryAfterMs = Math.min(MAX_RETRY_AFTER_MS, Math.max(MIN_RETRY_AFTER_MS, Math.ceil(turn - now)));
+    const message = `buffer holds ${this.waiting} of ${this.config.bufferCapacity} samples; ${this.#line.size} frames wait; retry after ${retryAfterMs} ms`;
     return errorFrame("buffer_full", message, seq, retryAfterMs);
   }
 }

@@ -144,11 +144,10 @@ describe("the live view in Chromium", () => {
     // Then one sample, timed from the relay's send to the page's text.
     const sentAt = Date.now();
     relay.send(frame([{ t: sentAt, ch: "hr", v: 81.25 }]));
-    await page.waitForFunction(
-      `document.querySelector('section[data-channel="hr"] .summary')?.textContent?.includes("newest 81.25")`,
-      undefined,
-      { polling: "raf", timeout: 5_000 },
-    );
+    // A locator wait, not waitForFunction with a string: that one evals in the page, which the CSP refuses.
+    await page
+      .locator('section[data-channel="hr"] .summary', { hasText: "newest 81.25" })
+      .waitFor({ timeout: 5_000 });
     const shownAfterMs = Date.now() - sentAt;
     console.log(`live sample on screen ${shownAfterMs} ms after the relay sent it`);
     expect(shownAfterMs).toBeLessThan(1_000);

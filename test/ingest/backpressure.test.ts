@@ -1,5 +1,6 @@
-import { evictDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import { breakD1For, repairD1For } from "../support/d1-fault";
 import { flushAll, readAllSamples, runFlush, userStub } from "../support/user-object";
 import { connect, samplesFrame } from "../support/ws-client";
 
@@ -8,6 +9,7 @@ import { connect, samplesFrame } from "../support/ws-client";
 describe("bounded buffer", () => {
   it("answers buffer_full with retry_after_ms when a frame does not fit, and accepts it after a flush", async () => {
     const user = "full-buffer";
+    await breakD1For(user); // the flush is held until the buffer has filled
     const relay = await connect("relay", user);
     expect(await relay.request(samplesFrame("r0", "s1", 1, 10_000))).toEqual({ type: "ack", seq: 1 });
     expect(await relay.request(samplesFrame("r1", "s1", 1, 9_999))).toEqual({ type: "ack", seq: 1 });
@@ -20,6 +22,7 @@ describe("bounded buffer", () => {
 
     // Two alarm runs (at most 8 FLUSH_BATCH_SIZE batches each) write the whole buffer; the 9,999-sample frame is
     // cut across batches.
+    await repairD1For(user);
     await flushAll(user);
     const stored = (await readAllSamples(user)).filter((s) => s.relay_id === "r1" && s.seq === 1);
     expect([stored.length, new Set(stored.map((s) => s.idx)).size, stored.at(-1)?.idx]).toEqual([
@@ -45,21 +48,23 @@ describe("bounded buffer", () => {
 
   it("stores a refused frame when it is resent, even after later frames of the relay were acked", async () => {
     const user = "full-window";
+    await breakD1For(user);
     const relay = await connect("relay", user);
     expect(await relay.request(samplesFrame("r0", "s1", 1, 10_000))).toEqual({ type: "ack", seq: 1 });
     expect(await relay.request(samplesFrame("r1", "s1", 1, 9_995))).toEqual({ type: "ack", seq: 1 });
-    // A window of frames in flight: seq 2 does not fit, seq 3 does. The resent seq 2 is then "not above the
+    // seq 2 does not fit; seq 3 is acked before seq 2 is resent. The resent seq 2 is then "not above the
     // highest acked seq" (docs/protocol.md), yet it was never stored: it must be stored, not acked as a duplicate.
-    relay.send(samplesFrame("r1", "s1", 2, 10));
-    relay.send(samplesFrame("r1", "s1", 3, 1));
-    const [second, third] = await relay.take(2);
-    expect(second).toMatchObject({ type: "error", code: "buffer_full", seq: 2 });
-    expect(third).toEqual({ type: "ack", seq: 3 });
-
+    expect(await relay.request(samplesFrame("r1", "s1", 2, 10))).toMatchObject({
+      type: "error",
+      code: "buffer_full",
+      seq: 2,
+    });
     // The refused seq is remembered durably: the object may be evicted before the relay resends it.
     await evictDurableObject(userStub(user));
+    await repairD1For(user);
     expect(await runFlush(user)).toBe(true);
     const again = await connect("relay", user);
+    expect(await again.request(samplesFrame("r1", "s1", 3, 1))).toEqual({ type: "ack", seq: 3 });
     expect(await again.request(samplesFrame("r1", "s1", 2, 10))).toEqual({ type: "ack", seq: 2 });
     // Acked frames stay duplicates, the filled hole too.
     expect(await again.request(samplesFrame("r1", "s1", 2, 10))).toEqual({ type: "ack", seq: 2 });
@@ -74,5 +79,20 @@ describe("bounded buffer", () => {
       { seq: 2, n: 10 },
       { seq: 3, n: 1 },
     ]);
+  });
+
+  it("flushes a full batch from the commit that filled it, not from an alarm", async () => {
+    // Under a flood of frames the alarm event waits behind them; the commit starts the flush itself, so it sets
+    // no alarm for it (the earliest one left is the metrics' shipment, FLUSH_INTERVAL_MS after the connect).
+    const user = "flush-on-commit";
+    const start = Date.now();
+    const relay = await connect("relay", user);
+    expect(await relay.request(samplesFrame("r1", "s1", 1, 2_000))).toEqual({ type: "ack", seq: 1 });
+    const alarm = await runInDurableObject(userStub(user), (_o, state) => state.storage.getAlarm());
+    expect(alarm === null || alarm >= start + 1_000).toBe(true);
+    await vi.waitFor(async () => expect((await readAllSamples(user)).length).toBe(2_000), {
+      timeout: 5_000,
+      interval: 20,
+    });
   });
 });

@@ -4,20 +4,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { writeFlushBatch } from "../../src/storage/d1/writer";
 import { ObjectMeta } from "../../src/storage/stream-state/object-meta";
 import { SampleBuffer } from "../../src/storage/stream-state/sample-buffer";
+import { breakD1For, repairD1For } from "../support/d1-fault";
 import { objectRows, readSamples, runFlush, userStub } from "../support/user-object";
 import { connect, samplesFrame } from "../support/ws-client";
-
-// A real D1 failure, scoped to one user so that other tests are not affected: a trigger that aborts the
-// INSERT of that user's chunks, as a D1 outage or a constraint error would.
-async function breakD1For(userId: string): Promise<void> {
-  await env.DB.exec(
-    `CREATE TRIGGER IF NOT EXISTS fail_${userId.replaceAll("-", "_")} BEFORE INSERT ON sample_chunks WHEN NEW.user_id = '${userId}' BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`,
-  );
-}
-
-async function repairD1For(userId: string): Promise<void> {
-  await env.DB.exec(`DROP TRIGGER IF EXISTS fail_${userId.replaceAll("-", "_")}`);
-}
 
 async function alarmAt(userId: string): Promise<number | null> {
   return runInDurableObject(userStub(userId), (_i, state) => state.storage.getAlarm());

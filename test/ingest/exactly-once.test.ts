@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { breakD1For, repairD1For } from "../support/d1-fault";
 import { objectRows, readSamples, runFlush } from "../support/user-object";
 import { connect, type Frame, samplesFrame } from "../support/ws-client";
 
@@ -23,12 +24,14 @@ async function fillBuffer(user: string, relayId: string): Promise<void> {
 describe("an ack means stored, exactly once (docs/protocol.md)", () => {
   it("a frame refused buffer_full, then stored on resend, stays a duplicate after a reconnect", async () => {
     const user = "once-refused-resend";
+    await breakD1For(user); // the flush is held until the buffer has filled
     await fillBuffer(user, "rA");
     const consumer = await connect("consumer", user);
     const relay = await connect("relay", user);
     const frame = samplesFrame("rB", "sB", 1, 3);
     expect(await relay.request(frame)).toMatchObject({ type: "error", code: "buffer_full", seq: 1 });
 
+    await repairD1For(user);
     await runFlush(user);
     expect(await relay.request(frame)).toEqual({ type: "ack", seq: 1 });
     relay.close();

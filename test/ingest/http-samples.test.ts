@@ -1,5 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { breakD1For, repairD1For } from "../support/d1-fault";
 import { readSamples, runFlush } from "../support/user-object";
 import { BASE, connect, postFrame, samplesFrame, tokenFor } from "../support/ws-client";
 
@@ -22,6 +23,7 @@ describe("POST /v1/users/:user_id/samples", () => {
 
   it("answers 429 buffer_full with Retry-After, and accepts the frame after a flush", async () => {
     const user = "http-full";
+    await breakD1For(user); // the flush is held until the buffer has filled
     // vitest.config.ts: BUFFER_CAPACITY 20000.
     expect((await postFrame(user, samplesFrame("gw1", "s1", 1, 10_000))).status).toBe(200);
     expect((await postFrame(user, samplesFrame("gw1", "s1", 2, 10_000))).status).toBe(200);
@@ -30,6 +32,7 @@ describe("POST /v1/users/:user_id/samples", () => {
     const reply = (await full.json()) as { code: string; retry_after_ms: number; seq: number };
     expect(reply).toMatchObject({ type: "error", code: "buffer_full", seq: 3 });
     expect(Number(full.headers.get("Retry-After"))).toBe(Math.ceil(reply.retry_after_ms / 1000));
+    await repairD1For(user);
     await runFlush(user);
     expect((await postFrame(user, samplesFrame("gw1", "s1", 3, 1))).status).toBe(200);
   });

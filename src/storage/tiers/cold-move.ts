@@ -24,9 +24,10 @@ export interface MoveResult {
 
 /**
  * Moves the user's chunks whose samples are all older than `coldBefore` from D1 to R2, one UTC day of t_min per
- * object: the object is written and verified first, then ONE D1 batch indexes it and deletes the warm rows. A
- * crash before that batch leaves an unindexed object (never read) and the chunks warm; after it, the chunks are
- * cold. At every moment each chunk is readable in exactly one tier.
+ * object: the object's key is recorded as pending, the object written and verified, then ONE D1 batch indexes
+ * it, deletes the warm rows and the pending key. A crash before that batch leaves an unindexed object (never
+ * read, swept by src/storage/tiers/orphan-sweep.ts) and the chunks warm; after it, the chunks are cold. At
+ * every moment each chunk is readable in exactly one tier.
  */
 export async function moveUserToCold(
   db: D1Database,
@@ -70,6 +71,10 @@ async function moveObject(
 ): Promise<number> {
   const { body, ranges } = packChunks(chunks.map((c) => new Uint8Array(c.data)));
   const key = coldObjectKey(userId, new Date(dayStart).toISOString().slice(0, 10), now);
+  await db
+    .prepare("INSERT INTO cold_pending (object_key, user_id, started_at) VALUES (?, ?, ?)")
+    .bind(key, userId, Date.now())
+    .run();
   await putVerified(bucket, key, body);
   const channels = [...new Set(chunks.map((c) => c.ch))].sort();
   const statements = [
@@ -128,11 +133,12 @@ async function moveObject(
     db
       .prepare("DELETE FROM sample_chunks WHERE user_id = ? AND rowid IN (SELECT value FROM json_each(?))")
       .bind(userId, JSON.stringify(chunks.map((c) => c.rowid))),
+    db.prepare("DELETE FROM cold_pending WHERE object_key = ?").bind(key),
   );
   try {
     await db.batch(statements);
   } catch (err) {
-    // Nothing was indexed: the object is unreachable, remove it (a crash here leaves it, unread).
+    // Nothing was indexed: the object is unreachable, remove it (a crash here leaves it to the sweep).
     await bucket.delete(key).catch(() => undefined);
     throw err;
   }

@@ -1,3 +1,4 @@
+import { sweepOrphans } from "./orphan-sweep";
 import { type Deleted, deleteObjects, noneDeleted } from "./retention";
 
 /** Rows one DELETE removes at most, so that no statement runs for long on a large user. */
@@ -36,6 +37,8 @@ export async function eraseUserStorage(db: D1Database, bucket: R2Bucket, userId:
     deleted.cold_bytes += results.reduce((sum, o) => sum + o.bytes, 0);
   }
   deleted.cold_chunks += await deleteAll(db, "cold_chunks", userId);
+  // Objects of moves that crashed before indexing them hold the user's samples too.
+  deleted.cold_objects += await sweepOrphans(db, bucket, Date.now(), userId);
   deleted.sessions = await deleteAll(db, "sessions", userId);
   await db.batch([
     db.prepare("DELETE FROM tier_progress WHERE user_id = ?").bind(userId),

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { flushAll, readAllSamples } from "../../../test/support/user-object";
 import { BASE, connect, tokenFor } from "../../../test/support/ws-client";
 import { writeFlushBatch } from "../d1/writer";
+import { ORPHAN_GRACE_MS } from "./orphan-sweep";
 import { runTierJob } from "./tier-job";
 
 const HOUR = 3_600_000;
@@ -73,6 +74,31 @@ describe("the storage tier job", () => {
     expect(objects.results.length).toBeGreaterThan(0);
     for (const o of objects.results) expect((await env.COLD.head(o.object_key))?.size).toBe(o.bytes);
     expect(await readAllSamples(user)).toEqual(before);
+    expect(await count("SELECT COUNT(*) AS n FROM cold_pending WHERE user_id = ?", user)).toBe(0);
+  });
+
+  it("deletes the object of a move that crashed before indexing it, once the grace has passed", async () => {
+    // What a crash between the R2 put and the indexing batch leaves: a pending key and an object nothing reads.
+    const user = "tiers-orphan";
+    const left = async (key: string, startedAt: number) => {
+      await env.COLD.put(key, new Uint8Array([1, 2, 3]));
+      await env.DB.prepare("INSERT INTO cold_pending (object_key, user_id, started_at) VALUES (?, ?, ?)")
+        .bind(key, user, startedAt)
+        .run();
+    };
+    const old = `cold/${user}/2026-11-01/old.zec`;
+    const fresh = `cold/${user}/2026-11-01/fresh.zec`;
+    await left(old, NOW - ORPHAN_GRACE_MS - 1);
+    await left(fresh, NOW - 1_000); // a move still under way, perhaps
+    const report = await job(365 * 86_400);
+    expect(report.results.every((r) => r.ok)).toBe(true);
+    expect(report.orphans).toBeGreaterThanOrEqual(1);
+    expect(await env.COLD.head(old)).toBeNull();
+    expect(await env.COLD.head(fresh)).not.toBeNull();
+    expect(
+      (await env.DB.prepare("SELECT object_key FROM cold_pending WHERE user_id = ?").bind(user).all())
+        .results,
+    ).toEqual([{ object_key: fresh }]);
   });
 
   it("retention deletes exactly the chunks older than RETENTION_DAYS, from both tiers", async () => {
@@ -146,6 +172,12 @@ describe("the storage tier job", () => {
         .all<{ object_key: string }>()
     ).results;
     expect(keys.length).toBeGreaterThan(0);
+    // And an object a crashed move left unindexed: it holds the user's samples too.
+    const orphan = `cold/${user}/2026-11-02/crashed.zec`;
+    await env.COLD.put(orphan, new Uint8Array([1]));
+    await env.DB.prepare("INSERT INTO cold_pending (object_key, user_id, started_at) VALUES (?, ?, ?)")
+      .bind(orphan, user, Date.now())
+      .run();
 
     const refused = await exports.default.fetch(`${BASE}/v1/users/${user}/data`, {
       method: "DELETE",
@@ -159,7 +191,8 @@ describe("the storage tier job", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { deleted: Record<string, number> };
     expect(body.deleted.buffered_samples).toBe(1);
-    expect(body.deleted.cold_objects).toBe(keys.length);
+    expect(body.deleted.cold_objects).toBe(keys.length + 1);
+    expect(await env.COLD.head(orphan)).toBeNull();
     expect(body.deleted.cold_chunks).toBeGreaterThan(0);
     expect(await readAllSamples(user)).toEqual([]);
     await flushAll(user);

@@ -1,5 +1,6 @@
 import { moveUserToCold } from "./cold-move";
 import { compactUser } from "./compaction";
+import { sweepOrphans } from "./orphan-sweep";
 import { applyRetention } from "./retention";
 
 /** What the job needs: the database, the cold bucket and the two settings. */
@@ -36,6 +37,8 @@ export interface TierRunReport {
   merged: number;
   moved: number;
   deletedChunks: number;
+  /** Cold objects a crashed move had left unindexed, deleted. */
+  orphans: number;
   bytes: { d1: number; r2: number } | null;
 }
 
@@ -52,6 +55,7 @@ export async function runTierJob(ctx: TierJobContext, now = Date.now()): Promise
     merged: 0,
     moved: 0,
     deletedChunks: 0,
+    orphans: 0,
     bytes: null,
   };
   const lease = await ctx.db
@@ -92,6 +96,9 @@ export async function runTierJob(ctx: TierJobContext, now = Date.now()): Promise
       cursor = userId;
       report.users++;
     }
+    await step(report, "cold_move", "(orphan sweep)", async () => {
+      report.orphans = await sweepOrphans(ctx.db, ctx.cold, now);
+    });
     // A round ends when fewer users than asked were left: the next run starts again from the first.
     if (users.length < USERS_PER_RUN && report.users === users.length) cursor = "";
     await ctx.db
