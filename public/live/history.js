@@ -1,4 +1,4 @@
-// Loads stored history for a time range: buckets from `/series` for every channel in one request, then raw
+// Loads stored history for a time range: buckets from `/series` for every channel (page by page), then raw
 // samples from `/samples` (cursor by cursor) for the channels whose range holds few enough samples to draw
 // them all. Every request is capped (MAX_BUCKETS, RAW_POINT_LIMIT), so a day at 50 Hz never floods the tab.
 import { getJson, query } from "./api.js";
@@ -18,15 +18,11 @@ import {
 export async function loadHistory(userId, token, channels, range, signal) {
   const user = encodeURIComponent(userId);
   const request = seriesRequest(range.from, range.to);
-  const body = await getJson(
-    `/v1/users/${user}/series?${query({ ...request, ch: channels })}`,
-    token,
-    signal,
-  );
-  const errors = [...(body.errors ?? [])].map(describeError);
+  const body = await loadSeries(user, token, channels, request, signal);
+  const errors = [...body.errors].map(describeError);
   const result = new Map();
   const rawLoads = [];
-  for (const s of body.series ?? []) {
+  for (const s of body.series) {
     // A channel without buckets has nothing stored in the range: left out, the page says so.
     if (s.buckets.length === 0) continue;
     const samples = s.buckets.reduce((n, b) => n + b.count, 0);
@@ -43,6 +39,28 @@ export async function loadHistory(userId, token, channels, range, signal) {
   }
   await Promise.all(rawLoads);
   return { step: request.step, channels: result, errors };
+}
+
+/**
+ * Every bucket of the request, following `next_from`: a series answer ends early, at a bucket edge, when it
+ * has decoded its budget of chunks (docs/protocol.md, "Work budget").
+ */
+async function loadSeries(user, token, channels, request, signal) {
+  const byChannel = new Map(channels.map((ch) => [ch, []]));
+  const errors = [];
+  let from = request.from;
+  for (;;) {
+    const page = await getJson(
+      `/v1/users/${user}/series?${query({ ...request, from, ch: channels })}`,
+      token,
+      signal,
+    );
+    errors.push(...(page.errors ?? []));
+    for (const s of page.series ?? []) byChannel.get(s.ch)?.push(...s.buckets);
+    if (!page.has_more || page.next_from === null || page.next_from <= from) break;
+    from = page.next_from;
+  }
+  return { series: [...byChannel].map(([ch, buckets]) => ({ ch, buckets })), errors };
 }
 
 /** Raw samples of one channel in the range, following `next_cursor`, at most RAW_POINT_LIMIT of them. */

@@ -76,9 +76,19 @@ async function getSeries(c: Context<AccessEnv>): Promise<Response> {
   const query = seriesQuery.safeParse(queryParams(c.req.url, ["ch"]));
   if (!query.success) throw new ApiError(400, "invalid", firstIssue(query.error));
   const { from, to, step, ch } = query.data;
-  const { series, errors } = await readSeries(c.env.DB, { userId, from, to, step, channels: ch }, c.env.COLD);
+  const answer = await readSeries(c.env.DB, { userId, from, to, step, channels: ch }, c.env.COLD);
+  const { series, errors, nextFrom } = answer;
   countCorrupt(errors.length);
-  return jsonResponse({ user_id: userId, from, to, step, series, errors });
+  return jsonResponse({
+    user_id: userId,
+    from,
+    to,
+    step,
+    has_more: nextFrom !== null,
+    next_from: nextFrom,
+    series,
+    errors,
+  });
 }
 
 function countCorrupt(chunks: number): void {

@@ -1,4 +1,4 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import {
   READ_CHUNK_BUDGET,
@@ -6,9 +6,10 @@ import {
   readSamples,
   type StoredSample,
 } from "../../src/storage/d1/reader";
-import { readSeries } from "../../src/storage/d1/series-reader";
+import { readSeries, SERIES_CHUNK_BUDGET } from "../../src/storage/d1/series-reader";
 import { moveToCold, putWarmChunks, type TestChunk } from "../support/tiers";
 import { readSamples as getSamples, readAllSamples } from "../support/user-object";
+import { BASE, tokenFor } from "../support/ws-client";
 
 const CHUNKS = 2_000;
 /** One-sample chunks, as 10,000-channel frames leave them (the issue's 50,000-chunk case at a smaller scale). */
@@ -103,5 +104,52 @@ describe("read cost is bounded by the answer, not by what lies before it", () =>
       position = page.next;
     } while (position);
     expect(all).toEqual(Array.from({ length: CHUNKS }, (_, i) => i));
+  });
+
+  it("ends a /series answer at a bucket edge past its chunk budget; following next_from gives every bucket", async () => {
+    // 150 chunks of two samples 600 ms apart, each crossing a 500 ms bucket edge: all must be decoded.
+    const user = "cost-series";
+    const chunks: TestChunk[] = Array.from({ length: 150 }, (_, i) => ({
+      relay: "r1",
+      session: "s1",
+      ch: "a",
+      samples: [
+        { seq: i + 1, idx: 0, t: i * 1_000, v: i },
+        { seq: i + 1, idx: 1, t: i * 1_000 + 600, v: -i },
+      ],
+    }));
+    await putWarmChunks(user, chunks);
+    const q = { userId: user, to: 150_000, step: 500, channels: ["a"] };
+    const buckets: unknown[] = [];
+    let from: number | null = 0;
+    let pages = 0;
+    while (from !== null) {
+      const page = await readSeries(env.DB, { ...q, from }, env.COLD);
+      expect(page.chunksDecoded).toBeLessThanOrEqual(SERIES_CHUNK_BUDGET + 1);
+      expect(page.nextFrom === null || (page.nextFrom > from && page.nextFrom % 500 === 0)).toBe(true);
+      buckets.push(...(page.series[0]?.buckets ?? []));
+      from = page.nextFrom;
+      pages++;
+    }
+    expect(pages).toBeGreaterThanOrEqual(3);
+    // Each sample is alone in its bucket.
+    const naive = chunks.flatMap((c) =>
+      c.samples.map(({ t, v }) => ({
+        t: t - (t % 500),
+        count: 1,
+        min: v,
+        max: v,
+        mean: v,
+        first: v,
+        last: v,
+      })),
+    );
+    expect(buckets).toEqual(naive);
+    // Over HTTP: has_more with next_from.
+    const res = await exports.default.fetch(
+      `${BASE}/v1/users/${user}/series?ch=a&from=0&to=150000&step=500`,
+      { headers: { Authorization: `Bearer ${await tokenFor(user, "consumer")}` } },
+    );
+    expect(await res.json()).toMatchObject({ has_more: true, next_from: expect.any(Number) });
   });
 });

@@ -1,15 +1,20 @@
-// Read cost under `wrangler dev`: the issue's shapes at a smaller scale (one-sample chunks from frames of many
-// channels; a long 4-channel recording), then the requests that used to cost seconds: a first page, a forged
-// end-of-range cursor, a cursor deep in the range, /series at 11,000 buckets, /channels. Prints wall time per
-// request (local workerd on this machine: a figure to compare, never an assertion) and what each answered.
+// Read cost under `wrangler dev`: the issue's shapes (one-sample chunks from frames of many channels; a
+// 4-channel recording of 8,000,000 samples), then the requests that used to cost seconds: a first page, a forged
+// end-of-range cursor, a cursor deep in the range, /series at 11,000 and 2,000 buckets and over a year by day,
+// /channels. Prints, per request, workerd's CPU time (from /proc, averaged over REPEAT runs) and wall time
+// (local workerd on this machine: figures to compare, never an assertion), and what each answered.
 //
 //   node tools/bench/read-cost.ts            (run it in its own network namespace on a shared machine)
 import { mintToken } from "../lib/token.ts";
 import { startWranglerDev } from "../lib/wrangler-dev.ts";
+import { groupCpuSeconds } from "./wrangler-server.ts";
 
 const PORT = 18391;
 const SECRET = "bench-read-cost-secret-0123456789abcdef";
 const T0 = 1_763_700_000_000;
+const DAY = 86_400_000;
+/** Each request runs this many times: /proc counts CPU in 10 ms ticks. */
+const REPEAT = 5;
 
 const dev = await startWranglerDev({ port: PORT, vars: { AUTH_SECRET: SECRET, FLUSH_INTERVAL_MS: "200" } });
 try {
@@ -18,35 +23,46 @@ try {
     const consumer = await mintToken({ secret: SECRET, userId: shape.user, role: "consumer" });
     let seq = 0;
     for (const samples of shape.frames) await post(shape.user, relay, ++seq, samples);
-    const total = shape.frames.reduce((n, f) => n + f.length, 0);
+    const { total } = shape;
     await waitStored(shape.user, consumer, total);
     console.log(`\n${shape.name}: ${total.toLocaleString()} samples stored`);
     const end = shape.end;
     const forged = cursor([end + 1, "zzzz", 1, 0]);
     const deep = cursor([T0 + Math.floor((end - T0) * 0.9), "bench", 0, 0]);
+    const step = (buckets: number) => Math.ceil((end + 1 - T0) / buckets);
+    const chs = shape.seriesChannels.map((c) => `ch=${c}`).join("&");
     for (const [label, path] of [
       ["first page, limit 10000", "samples?limit=10000"],
       ["forged end-of-range cursor", `samples?limit=10000&cursor=${forged}`],
       ["cursor at 90 % of the range", `samples?limit=10000&cursor=${deep}`],
+      ["series, 4 channels x 11,000 buckets", `series?${chs}&from=${T0}&to=${end + 1}&step=${step(11_000)}`],
+      ["series, 4 channels x 2,000 buckets", `series?${chs}&from=${T0}&to=${end + 1}&step=${step(2_000)}`],
       [
-        `series, 4 channels x 11,000 buckets`,
-        `series?${shape.seriesChannels.map((c) => `ch=${c}`).join("&")}&from=${T0}&to=${end + 1}&step=${Math.ceil((end + 1 - T0) / 11_000)}`,
+        "series, 4 channels, a year by day",
+        `series?${chs}&from=${end + 1 - 365 * DAY}&to=${end + 1}&step=${DAY}`,
       ],
       ["channels of the whole range", `channels?from=${T0}&to=${end + 1}`],
     ] as const) {
+      const cpuBefore = workerdCpu();
       const started = performance.now();
-      const res = await fetch(`${dev.url}/v1/users/${shape.user}/${path}`, {
-        headers: { Authorization: `Bearer ${consumer}` },
-      });
-      const body = (await res.json()) as Record<string, unknown>;
-      const ms = performance.now() - started;
+      let body: Record<string, unknown> = {};
+      for (let i = 0; i < REPEAT; i++) {
+        const res = await fetch(`${dev.url}/v1/users/${shape.user}/${path}`, {
+          headers: { Authorization: `Bearer ${consumer}` },
+        });
+        body = (await res.json()) as Record<string, unknown>;
+      }
+      const ms = (performance.now() - started) / REPEAT;
+      const cpuMs = ((workerdCpu() - cpuBefore) * 1_000) / REPEAT;
       const what =
         "count" in body
           ? `${body.count} samples, has_more ${body.has_more}`
           : "series" in body
-            ? `${(body.series as { buckets: unknown[] }[]).reduce((n, s) => n + s.buckets.length, 0)} buckets`
+            ? `${(body.series as { buckets: unknown[] }[]).reduce((n, s) => n + s.buckets.length, 0)} buckets, has_more ${body.has_more}`
             : `${(body.channels as unknown[]).length} channels`;
-      console.log(`  ${label.padEnd(38)} ${ms.toFixed(0).padStart(6)} ms  ${what}`);
+      console.log(
+        `  ${label.padEnd(38)} CPU ${cpuMs.toFixed(0).padStart(5)} ms  wall ${ms.toFixed(0).padStart(5)} ms  ${what}`,
+      );
     }
   }
 } finally {
@@ -64,26 +80,39 @@ function wideFrames() {
     name: "50,000 one-sample chunks",
     user: "bench-wide",
     frames,
+    total: 50_000,
     end: T0 + 5_000,
     seriesChannels: ["c1", "c2", "c3", "c4"],
   };
 }
 
-/** 4 channels at 50 Hz for about 83 minutes: 1,000,000 samples in frames of 10,000. */
+/** 4 channels at 50 Hz for about 11 hours: 8,000,000 samples in frames of 10,000, made as they are sent. */
 function longRecording() {
-  const frames = Array.from({ length: 100 }, (_, f) =>
-    Array.from({ length: 10_000 }, (_, i): Sample => {
-      const n = f * 2_500 + Math.floor(i / 4);
-      return { t: T0 + n * 20, ch: `a${i % 4}`, v: Math.round(300 * Math.sin(n / 50)) };
-    }),
-  );
+  const FRAMES = 800;
+  const frames = {
+    length: FRAMES,
+    *[Symbol.iterator]() {
+      for (let f = 0; f < FRAMES; f++) {
+        yield Array.from({ length: 10_000 }, (_, i): Sample => {
+          const n = f * 2_500 + Math.floor(i / 4);
+          return { t: T0 + n * 20, ch: `a${i % 4}`, v: Math.round(300 * Math.sin(n / 50)) };
+        });
+      }
+    },
+  };
   return {
-    name: "4 channels x 250,000 samples",
+    name: "4 channels x 2,000,000 samples",
     user: "bench-long",
     frames,
-    end: T0 + 250_000 * 20,
+    total: FRAMES * 10_000,
+    end: T0 + (FRAMES * 2_500 - 1) * 20,
     seriesChannels: ["a0", "a1", "a2", "a3"],
   };
+}
+
+/** workerd's CPU seconds so far (the runtime: Worker, objects, local D1). */
+function workerdCpu(): number {
+  return groupCpuSeconds(dev.processGroup).workerd ?? 0;
 }
 
 async function post(user: string, token: string, seq: number, samples: Sample[]): Promise<void> {

@@ -29,7 +29,7 @@ export async function startBenchServer(options: {
 }
 
 /** utime + stime of every live process whose process group is `group` (from /proc/<pid>/stat), by command. */
-function groupCpuSeconds(group: number): Record<string, number> {
+export function groupCpuSeconds(group: number): Record<string, number> {
   const seconds: Record<string, number> = {};
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;

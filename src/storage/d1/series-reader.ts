@@ -4,6 +4,11 @@ import { type CorruptChunk, decodeChunkBytes, type RangeQuery } from "./reader";
 
 /** Most buckets one series answer may hold (as Prometheus' query_range: 11,000 points per series). */
 export const MAX_SERIES_BUCKETS = 11_000;
+/**
+ * Chunks one series request decodes at most (up to 4,096 samples each): past that, the answer ends at a bucket
+ * edge with `next_from`, so a request costs about as much as a samples page whatever the range.
+ */
+export const SERIES_CHUNK_BUDGET = 64;
 /** Re-reads after chunks moved or merged between the listing and a fetch of their bytes. */
 const RETRIES = 3;
 
@@ -57,6 +62,8 @@ export interface SeriesAnswer {
   errors: CorruptChunk[];
   /** Chunks decoded (the rest were added from their statistics without fetching their bytes). */
   chunksDecoded: number;
+  /** The budget ended the answer before `to`: ask again from here (a bucket edge) for the rest. */
+  nextFrom: number | null;
 }
 
 /**
@@ -64,8 +71,9 @@ export interface SeriesAnswer {
  * bucket adds its statistics columns without its bytes being read (neither D1 blob nor R2 range), unless
  * another chunk of the same relay shares that bucket's first or last t: the statistics do not say which of the
  * two comes first in read order, so those chunks are decoded. Chunks crossing a bucket edge are decoded, so
- * the work is bounded by buckets × series, not by samples. One listing query sees one state of the tiers; a
- * chunk moved or merged before its bytes are fetched restarts the read.
+ * the work is bounded by buckets × series, not by samples, and by SERIES_CHUNK_BUDGET: past it the answer
+ * stops at a bucket edge with `nextFrom`. One listing query sees one state of the tiers; a chunk moved or
+ * merged before its bytes are fetched restarts the read.
  */
 export async function readSeries(
   db: D1Database,
@@ -133,6 +141,12 @@ async function readSeriesOnce(
   const inside = (m: ChunkMeta) =>
     m.t_min >= from && m.t_max < to && bucketOf(m.t_min) === bucketOf(m.t_max) && m.v_sum !== null;
   const straddling = metas.filter((m) => !inside(m));
+  // Over the budget: answer the buckets before the first bucket edge past the budget's chunks (at least one).
+  if (straddling.length > SERIES_CHUNK_BUDGET) {
+    const starts = straddling.map((m) => m.t_min).sort((a, b) => a - b);
+    const cut = from + Math.max(1, bucketOf(starts[SERIES_CHUNK_BUDGET] as number)) * step;
+    if (cut < to) return { ...(await readSeriesOnce(db, { ...q, to: cut }, cold)), nextFrom: cut };
+  }
   await addDecoded(straddling, await chunkBytes(cold, straddling));
 
   const byBucket = new Map<string, ChunkMeta[]>();
@@ -195,7 +209,7 @@ async function readSeriesOnce(
         last: a.last.v,
       })),
   }));
-  return { series, errors, chunksDecoded: decoded };
+  return { series, errors, chunksDecoded: decoded, nextFrom: null };
 }
 /** 0.1's one-row-per-sample table, aggregated in SQL per channel and bucket (empty once migrated). */
 async function addLegacyRows(
