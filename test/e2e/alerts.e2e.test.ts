@@ -130,6 +130,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "zander-alerts-"));
   dev = await startWranglerDev({
     port: WRANGLER_PORT,
+    args: ["--test-scheduled"], // the storage panels need a run of the cron's tier job
     // A small buffer fills fast; it must hold at least two full frames (README, "Configuration").
     vars: {
       AUTH_SECRET,
@@ -266,6 +267,8 @@ describe("alerts end to end", () => {
     ).toEqual({ type: "ack", seq: 1 });
     await sendProtocolViolation(baseUrl, AUTH_SECRET, "healthy");
     expect((await fetch(`${baseUrl}/v1/relay?user_id=healthy`)).status).toBe(401);
+    // The cron's tier job: storage_bytes and storage_jobs_total.
+    expect((await fetch(`${baseUrl}/__scheduled?cron=*+*+*+*+*`)).status).toBe(200);
 
     // The events reach Prometheus on the objects' next metrics delivery and scrape: wait until every panel
     // answers, and name the panels that never did.

@@ -1,10 +1,17 @@
 // Read cost under `wrangler dev`: the issue's shapes (one-sample chunks from frames of many channels; a
 // 4-channel recording of 8,000,000 samples), then the requests that used to cost seconds: a first page, a forged
 // end-of-range cursor, a cursor deep in the range, /series at 11,000 and 2,000 buckets and over a year by day,
-// /channels. Prints, per request, workerd's CPU time (from /proc, averaged over REPEAT runs) and wall time
-// (local workerd on this machine: figures to compare, never an assertion), and what each answered.
+// /channels; in three phases: as flushed, after the tier job's compaction, and after its move to R2. Prints, per
+// request, workerd's CPU time (from /proc, averaged over REPEAT runs) and wall time (local workerd on this
+// machine: figures to compare, never an assertion), and what each answered.
 //
 //   node tools/bench/read-cost.ts            (run it in its own network namespace on a shared machine)
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { mintToken } from "../lib/token.ts";
 import { startWranglerDev } from "../lib/wrangler-dev.ts";
 import { groupCpuSeconds } from "./wrangler-server.ts";
@@ -12,20 +19,50 @@ import { groupCpuSeconds } from "./wrangler-server.ts";
 const PORT = 18391;
 const SECRET = "bench-read-cost-secret-0123456789abcdef";
 const T0 = 1_763_700_000_000;
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const DAY = 86_400_000;
 /** Each request runs this many times: /proc counts CPU in 10 ms ticks. */
 const REPEAT = 5;
 
-const dev = await startWranglerDev({ port: PORT, vars: { AUTH_SECRET: SECRET, FLUSH_INTERVAL_MS: "200" } });
+const persistTo = mkdtempSync(join(tmpdir(), "zander-read-cost-"));
+const shapes = [wideFrames(), longRecording()];
+/** The tiers' job moves nothing during the first two phases: chunks are warm until COLD_AFTER_S is set to 1. */
+const start = (coldAfterS: string) =>
+  startWranglerDev({
+    port: PORT,
+    persistTo,
+    args: ["--test-scheduled"],
+    vars: { AUTH_SECRET: SECRET, FLUSH_INTERVAL_MS: "200", COLD_AFTER_S: coldAfterS },
+  });
+let dev = await start("315360000");
 try {
-  for (const shape of [wideFrames(), longRecording()]) {
+  for (const shape of shapes) {
     const relay = await mintToken({ secret: SECRET, userId: shape.user, role: "relay" });
-    const consumer = await mintToken({ secret: SECRET, userId: shape.user, role: "consumer" });
     let seq = 0;
     for (const samples of shape.frames) await post(shape.user, relay, ++seq, samples);
-    const { total } = shape;
-    await waitStored(shape.user, consumer, total);
-    console.log(`\n${shape.name}: ${total.toLocaleString()} samples stored`);
+    await waitStored(shape.user, shape.total);
+  }
+  await measure("as flushed (warm)");
+  await runJobUntil(async () => (await rows("SELECT COUNT(*) AS n FROM sample_chunks"))[0], "compaction");
+  await measure("after compaction (warm)");
+  await dev.stop();
+  dev = await start("1");
+  await runJobUntil(async () => (await rows("SELECT COUNT(*) AS n FROM sample_chunks"))[0], "cold move");
+  await measure("after the cold move (R2)");
+} finally {
+  await dev.stop();
+  rmSync(persistTo, { recursive: true, force: true });
+}
+
+async function measure(phase: string): Promise<void> {
+  const [warm, cold] = await Promise.all([
+    rows("SELECT COUNT(*) AS n FROM sample_chunks"),
+    rows("SELECT COUNT(*) AS n FROM cold_chunks"),
+  ]);
+  console.log(`\n== ${phase}: ${warm} warm chunks, ${cold} cold chunks`);
+  for (const shape of shapes) {
+    const consumer = await mintToken({ secret: SECRET, userId: shape.user, role: "consumer" });
+    console.log(`${shape.name}: ${shape.total.toLocaleString()} samples`);
     const end = shape.end;
     const forged = cursor([end + 1, "zzzz", 1, 0]);
     const deep = cursor([T0 + Math.floor((end - T0) * 0.9), "bench", 0, 0]);
@@ -65,8 +102,43 @@ try {
       );
     }
   }
-} finally {
-  await dev.stop();
+}
+
+/** Runs the cron's tier job until `count` stays the same over two runs (nothing left to merge or move). */
+async function runJobUntil(count: () => Promise<number | undefined>, what: string): Promise<void> {
+  let last = await count();
+  let same = 0;
+  for (let run = 1; run <= 100 && same < 2; run++) {
+    await fetch(`${dev.url}/__scheduled?cron=*+*+*+*+*`).then((r) => r.text());
+    // The job runs in waitUntil: wait for its lease to be released (0) before counting.
+    while ((await rows("SELECT lease_until FROM tier_job"))[0] !== 0) {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const now = await count();
+    same = now === last ? same + 1 : 0;
+    last = now;
+    if (same === 2) console.log(`\n${what}: done after ${run} job runs`);
+  }
+}
+
+/** The first column of each row of a query on the local D1 (`wrangler d1 execute --local`). */
+async function rows(sql: string): Promise<(number | undefined)[]> {
+  const { stdout } = await promisify(execFile)(
+    join(root, "node_modules", ".bin", "wrangler"),
+    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql],
+    {
+      cwd: root,
+      // wrangler needs the Node 22 of node_modules/.bin, ahead of the machine's own.
+      env: {
+        ...process.env,
+        PATH: `${join(root, "node_modules", ".bin")}${delimiter}${process.env.PATH ?? ""}`,
+        CI: "true",
+        WRANGLER_SEND_METRICS: "false",
+      },
+    },
+  );
+  const results = (JSON.parse(stdout) as { results: Record<string, number>[] }[])[0]?.results ?? [];
+  return results.map((r) => Object.values(r)[0]);
 }
 
 type Sample = { t: number; ch: string; v: number };
@@ -129,7 +201,8 @@ async function post(user: string, token: string, seq: number, samples: Sample[])
   }
 }
 
-async function waitStored(user: string, token: string, total: number): Promise<void> {
+async function waitStored(user: string, total: number): Promise<void> {
+  const token = await mintToken({ secret: SECRET, userId: user, role: "consumer" });
   for (;;) {
     const res = await fetch(`${dev.url}/v1/users/${user}/channels`, {
       headers: { Authorization: `Bearer ${token}` },

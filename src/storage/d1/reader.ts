@@ -127,7 +127,7 @@ export async function readSamples(
   for (;;) {
     const need = q.limit - out.length;
     const listed = await listChunks(db, { ...q, notBefore: position?.[0] }, roundChunks + 1);
-    const next = listed.length > roundChunks ? (listed[roundChunks] as ChunkMeta) : null;
+    let next = listed.length > roundChunks ? (listed[roundChunks] as ChunkMeta) : null;
     // Progress needs the next unlisted chunk to start after the position: list more when chunks straddle it
     // or share its (t, relay) (a chunk's samples at t_min may come before or after the position).
     if (next && position && !tRelayBefore(position[0], position[1], next.t_min, next.relay_id)) {
@@ -144,6 +144,12 @@ export async function readSamples(
     }
     const found = await legacySamples(db, q, position, need + 1);
     for (const meta of take) {
+      // Enough samples precede this chunk and those after it: they wait for the next round or request (large
+      // chunks of several channels overlap in time; a page should not decode a whole round of them).
+      if (found.length > need && beforeCount(found, meta) > need) {
+        next = meta;
+        break;
+      }
       decoded++;
       const samples = await decodeChunkBytes(meta, bytes.get(meta) as Uint8Array);
       if (!Array.isArray(samples)) {
@@ -178,6 +184,13 @@ export async function readSamples(
     roundChunks = ROUND_CHUNKS;
     if (out.length >= q.limit || decoded >= READ_CHUNK_BUDGET) return done(position);
   }
+}
+
+/** Samples that precede the chunk's first (t, relay): no sample of it or a later chunk comes before them. */
+function beforeCount(samples: readonly StoredSample[], chunk: ChunkMeta): number {
+  let n = 0;
+  for (const s of samples) if (tRelayBefore(s.t, s.relay_id, chunk.t_min, chunk.relay_id)) n++;
+  return n;
 }
 
 /** Rows of 0.1's one-row-per-sample table in the range after `position`, at most `want`. */

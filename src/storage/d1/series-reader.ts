@@ -130,14 +130,21 @@ async function readSeriesOnce(
     }
   };
 
-  // Warm bytes come with the listing only for chunks that cross a bucket edge or the range (or lack a sum).
-  const crossing = "(t_min < ? OR t_max >= ? OR (t_min - ?) / ? <> (t_max - ?) / ? OR v_sum IS NULL)";
+  // Metadata first: the bytes of only the chunks this answer decodes are fetched after the budget's cut.
   const { from, to, step } = q;
-  const metas = await listChunks(
-    db,
-    { ...q, data: { when: crossing, params: [from, to, from, step, from, step] } },
-    -1,
-  );
+  const metas = await listChunks(db, { ...q, data: "none" }, -1);
+  const bytesOf = async (list: ChunkMeta[]) =>
+    new Map<ChunkMeta, Uint8Array | null>([
+      ...(await warmBytes(
+        db,
+        q.userId,
+        list.filter((m) => m.object_key === null),
+      )),
+      ...(await chunkBytes(
+        cold,
+        list.filter((m) => m.object_key !== null),
+      )),
+    ]);
   const inside = (m: ChunkMeta) =>
     m.t_min >= from && m.t_max < to && bucketOf(m.t_min) === bucketOf(m.t_max) && m.v_sum !== null;
   const straddling = metas.filter((m) => !inside(m));
@@ -147,7 +154,7 @@ async function readSeriesOnce(
     const cut = from + Math.max(1, bucketOf(starts[SERIES_CHUNK_BUDGET] as number)) * step;
     if (cut < to) return { ...(await readSeriesOnce(db, { ...q, to: cut }, cold)), nextFrom: cut };
   }
-  await addDecoded(straddling, await chunkBytes(cold, straddling));
+  await addDecoded(straddling, await bytesOf(straddling));
 
   const byBucket = new Map<string, ChunkMeta[]>();
   for (const m of metas.filter(inside)) {
@@ -172,16 +179,7 @@ async function readSeriesOnce(
     }
   }
   const toDecode = [...tied];
-  const coldTied = toDecode.filter((m) => m.object_key !== null);
-  const bytes = new Map<ChunkMeta, Uint8Array | null>([
-    ...(await warmBytes(
-      db,
-      q.userId,
-      toDecode.filter((m) => m.object_key === null),
-    )),
-    ...(await chunkBytes(cold, coldTied)),
-  ]);
-  await addDecoded(toDecode, bytes);
+  await addDecoded(toDecode, await bytesOf(toDecode));
   for (const m of metas) {
     if (!inside(m) || tied.has(m)) continue;
     add(m.ch, bucketOf(m.t_min), {

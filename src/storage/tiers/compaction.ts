@@ -9,6 +9,11 @@ export const COMPACTION_WINDOW_MS = 3_600_000;
  * resending after a reconnect) have landed by then. A later chunk of the window stays as it is.
  */
 export const COMPACTION_SETTLE_MS = 3_600_000;
+/**
+ * Only chunks under half full are merged: merging fuller ones would write and delete two rows per chunk (billed
+ * rows) to save a few percent of bytes (BENCHMARKS.md, "Storage tiers measured").
+ */
+const MERGE_BELOW = MAX_SAMPLES_PER_CHUNK / 2;
 
 interface SmallChunk {
   rowid: number;
@@ -64,7 +69,7 @@ export async function compactUser(
         `SELECT rowid, relay_id, session_id, ch, first_seq, n, t_min, data FROM sample_chunks
          WHERE user_id = ? AND t_min >= ? AND t_min < ? AND n < ?`,
       )
-      .bind(userId, start, end, MAX_SAMPLES_PER_CHUNK)
+      .bind(userId, start, end, MERGE_BELOW)
       .all<SmallChunk>();
     const { sources, merged } = await mergeSeries(results);
     const statements: D1PreparedStatement[] = [];
