@@ -59,11 +59,12 @@ export class MetricsShard extends DurableObject<Env> {
     const { remoteWrite, otlp, remoteWriteIntervalS } = getConfig(this.env);
     if (!remoteWrite && !otlp) return;
     try {
-      const merged = await collectMerged(this.env, { index: 0, state: () => this.store.state() });
+      // Stamped before the shards are read: a sample never carries a time later than the state it shows.
       // The key keeps its name from when remote-write was the only push.
       const last = (await this.ctx.storage.get<number>("remote_write_last_ts")) ?? 0;
       const timestamp = Math.max(Date.now(), last + 1);
       await this.ctx.storage.put("remote_write_last_ts", timestamp);
+      const merged = await collectMerged(this.env, { index: 0, state: () => this.store.state() });
       // Each destination on its own, each request with a timeout and retries that end before the next interval:
       // a hung or refusing receiver neither stops the other nor delays the next push.
       const policy = { timeoutMs: PUSH_TIMEOUT_MS, deadline: Date.now() + remoteWriteIntervalS * 800 };

@@ -1,30 +1,21 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Config, getConfig } from "../src/config";
 import type { Env } from "../src/env";
-import type { UserGaugeSnapshot } from "../src/metrics/record/instruments";
-import { framePrint } from "../src/protocol/frame-print";
-import {
-  ackFrame,
-  type ErrorFrame,
-  errorFrame,
-  PING_TEXT,
-  PONG_TEXT,
-  type ReplyFrame,
-} from "../src/protocol/frames";
+import { PING_TEXT, PONG_TEXT, type ReplyFrame } from "../src/protocol/frames";
 import { TOKEN_EXP_HEADER, USER_HEADER } from "../src/protocol/object-request";
-import { type ParsedSamples, parseClientFrame } from "../src/protocol/parse-frame";
+import type { ParsedSamples } from "../src/protocol/parse-frame";
 import { RowMeter } from "../src/storage/stream-state/row-meter";
 import { type ObjectStores, openStores } from "../src/storage/stream-state/stores";
 import { Admission } from "../src/stream/admission";
 import { AlarmPlan } from "../src/stream/alarm-plan";
 import { FrameCommitter } from "../src/stream/commit";
-import { CommitQueue, type Reply } from "../src/stream/commit-queue";
+import { CommitQueue } from "../src/stream/commit-queue";
 import { D1Flusher } from "../src/stream/d1-flusher";
 import { FanOut } from "../src/stream/fan-out";
-import { endExpiredSessions, markUncarriedIdle } from "../src/stream/session-idle";
+import { FrameIntake } from "../src/stream/frame-intake";
+import { SessionIdle } from "../src/stream/session-idle";
 import { type SocketRole, Sockets } from "../src/stream/sockets";
 import { StreamMetrics } from "../src/stream/stream-metrics";
-import { jittered } from "../src/util/jitter";
 
 /**
  * One per user: the user's relay and consumer sockets, its durable sample buffer, the relays' acked seqs and
@@ -44,8 +35,9 @@ export class UserStream extends DurableObject<Env> {
   readonly #metrics: StreamMetrics;
   readonly #fanOut: FanOut;
   readonly #admission: Admission;
-  readonly #queue: CommitQueue;
+  readonly #intake: FrameIntake;
   readonly #flusher: D1Flusher;
+  readonly #sessionIdle: SessionIdle;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -56,12 +48,16 @@ export class UserStream extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
     this.#sockets = new Sockets(ctx);
     this.#alarm = new AlarmPlan(ctx.storage);
-    const userId = ctx.id.name ?? this.#stores.meta.userId ?? "unknown";
+    this.#sessionIdle = new SessionIdle(
+      () => this.#stores.sessions,
+      this.#sockets,
+      this.#config.sessionIdleMs,
+    );
     this.#metrics = new StreamMetrics(
       env,
       this.#config,
-      userId,
-      () => this.#gauges(),
+      this.#userId() ?? "unknown",
+      { stores: () => this.#stores, sockets: this.#sockets },
       ctx.storage,
       (at) => this.#alarm.ensure(at),
     );
@@ -74,7 +70,7 @@ export class UserStream extends DurableObject<Env> {
       metrics: this.#metrics,
       rows: this.#rows,
       alarm: this.#alarm,
-      userId: () => this.#stores.meta.userId ?? ctx.id.name,
+      userId: () => this.#userId(),
     });
     this.#admission = new Admission(
       this.#config,
@@ -97,9 +93,18 @@ export class UserStream extends DurableObject<Env> {
       metrics: this.#metrics,
       committed: () => this.#flusher.afterCommit(),
     });
-    this.#queue = new CommitQueue((ops) => {
+    const queue = new CommitQueue((ops) => {
       this.#admission.drained();
       committer.commit(ops);
+    });
+    this.#intake = new FrameIntake({
+      config: this.#config,
+      sockets: this.#sockets,
+      admission: this.#admission,
+      queue,
+      fanOut: this.#fanOut,
+      metrics: this.#metrics,
+      acked: () => this.#stores.acked,
     });
     ctx.blockConcurrencyWhile(() => this.#alarm.load());
   }
@@ -122,49 +127,13 @@ export class UserStream extends DurableObject<Env> {
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
-    const receivedAt = Date.now();
-    const reply: Reply = (frame) => this.#send(ws, frame);
-    const state = this.#sockets.state(ws);
-    if (state.role === "relay" && typeof message === "string") {
-      const early = this.#admission.refuseUnparsed(message, receivedAt);
-      if (early) {
-        this.#metrics.frameReceived("samples", true);
-        this.#refuse("samples", early, reply);
-        return;
-      }
-    }
-    const parsed = parseClientFrame(message, this.#config);
-    const type = parsed.ok ? parsed.frame.type : parsed.type;
-    this.#metrics.frameReceived(type, true);
-    const seq = parsed.ok ? parsed.samples?.frame.seq : undefined;
-    if (state.role === "consumer") this.#fanOut.heardFrom(ws, receivedAt);
-    if (!parsed.ok) {
-      this.#refuse(type, parsed.error, reply);
-    } else if (parsed.frame.type === "ping") {
-      // A ping with other spacing than the auto-response's exact text reaches the object.
-      if (this.#sockets.trySend(ws, PONG_TEXT)) this.#metrics.sent("pong");
-      this.#metrics.frameProcessed("ping");
-    } else if (state.role === "consumer") {
-      this.#refuse(type, errorFrame("invalid", "type: a consumer sends only ping", seq), reply);
-    } else if (this.#sockets.expired(ws, receivedAt)) {
-      this.#metrics.frameRefused(type, "unauthorized");
-      this.#fanOut.expire(ws, seq);
-    } else if (parsed.samples) {
-      this.#carry(ws, parsed.samples.frame.relay_id, parsed.samples.frame.session_id);
-      this.#admit(parsed.samples, receivedAt, reply, false);
-    } else if (parsed.frame.type === "session_start") {
-      this.#carry(ws, parsed.frame.relay_id, parsed.frame.session_id);
-      this.#queue.push({ kind: "session_start", frame: parsed.frame, receivedAt });
-    } else if (parsed.frame.type === "session_end") {
-      this.#queue.push({ kind: "session_end", frame: parsed.frame, receivedAt });
-    }
+    this.#intake.message(ws, message);
   }
 
   /** A `samples` frame POSTed over HTTP (parsed by the Worker): answered with the frame a socket would get. */
   async ingest(userId: string, parsed: ParsedSamples): Promise<ReplyFrame> {
     this.#rememberUser(userId);
-    this.#metrics.frameReceived("samples", false);
-    return new Promise<ReplyFrame>((resolve) => this.#admit(parsed, Date.now(), resolve, true));
+    return this.#intake.posted(parsed);
   }
 
   /**
@@ -196,59 +165,20 @@ export class UserStream extends DurableObject<Env> {
     if (role === "relay") this.#relayLeft(ws);
   }
 
-  // ---- frames ------------------------------------------------------------------------------------------
-
-  #admit(parsed: ParsedSamples, receivedAt: number, reply: Reply, viaHttp: boolean): void {
-    const print = framePrint(parsed.frame.session_id, parsed.samplesJson);
-    const decision = this.#admission.admit(parsed, print, receivedAt);
-    if (decision.kind === "refuse") this.#refuse("samples", decision.error, reply);
-    else if (decision.kind === "duplicate") {
-      this.#queue.push({ kind: "reply", frame: ackFrame(parsed.frame.seq), receivedAt, reply });
-    } else this.#queue.push({ kind: "samples", parsed, print, receivedAt, reply, viaHttp });
-  }
-
-  /** Answers with an error, after the answers of the frames queued before it (answers stay in order). */
-  #refuse(type: string, error: ErrorFrame, reply: Reply): void {
-    this.#metrics.frameRefused(type, error.code);
-    if (this.#queue.length > 0)
-      this.#queue.push({ kind: "reply", frame: error, receivedAt: Date.now(), reply });
-    else reply(error);
-  }
-
-  #send(ws: WebSocket, frame: ReplyFrame): void {
-    if (this.#sockets.trySend(ws, JSON.stringify(frame))) this.#metrics.sent(frame.type);
-  }
-
-  /** Remembers what the socket carries; a relay known from before on a new socket is a reconnection. */
-  #carry(ws: WebSocket, relayId: string, sessionId: string): void {
-    if (this.#sockets.carry(ws, relayId, sessionId) && this.#stores.acked.knows(relayId)) {
-      this.#metrics.relayResumed();
-    }
-  }
-
-  // ---- sessions ----------------------------------------------------------------------------------------
-
   /** A relay socket left: its sessions that no other relay carries start their SESSION_IDLE_MS countdown. */
   #relayLeft(closed: WebSocket): void {
-    const { sessions } = this.#stores;
-    const now = Date.now();
-    const uncarried = this.#sockets.release(closed);
-    for (const id of uncarried) sessions.setIdle(id, now);
-    // Their expiry is SESSION_IDLE_MS from now: O(1) per close, not a scan of every session.
-    if (uncarried.length > 0) this.#alarm.ensure(now + jittered(this.#config.sessionIdleMs));
+    this.#alarm.ensure(this.#sessionIdle.relayLeft(closed, Date.now()));
   }
 
   // ---- alarm: D1 flush, session expiry, token expiry, metrics ---------------------------------------------
 
+  /** Expired tokens (`unauthorized`, close 1008), idle sessions, the D1 flush, metrics; then the next alarm. */
   override async alarm(): Promise<void> {
     this.#alarm.fired();
     const now = Date.now();
     try {
-      this.#expireTokens(now);
-      // Sessions whose sockets vanished in a restart (no close event) start their countdown here.
-      const { sessions } = this.#stores;
-      markUncarriedIdle(sessions, this.#sockets.carriedSessions(), now);
-      this.#metrics.sessionsChanged(0, endExpiredSessions(sessions, this.#config.sessionIdleMs, now));
+      for (const ws of this.#sockets.expiredOpen(now)) this.#fanOut.expire(ws);
+      this.#metrics.sessionsChanged(0, this.#sessionIdle.expire(now));
       await this.#flusher.flush();
     } catch (err) {
       console.error("alarm failed", err);
@@ -258,21 +188,11 @@ export class UserStream extends DurableObject<Env> {
     }
   }
 
-  /** Sockets whose token has expired get `unauthorized` and close 1008 (docs/protocol.md). */
-  #expireTokens(now: number): void {
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws.readyState === WebSocket.OPEN && this.#sockets.expired(ws, now)) this.#fanOut.expire(ws);
-    }
-  }
-
   #planAlarm(): void {
     const now = Date.now();
-    const { sessions } = this.#stores;
     this.#alarm.plan([
       this.#flusher.hasWork ? now + this.#flusher.delayMs() : null,
-      sessions.nextExpiry(this.#config.sessionIdleMs),
-      // Watchdog while sessions are open: notices relays that vanished without a close event.
-      sessions.openCount > 0 ? now + jittered(this.#config.sessionIdleMs) : null,
+      ...this.#sessionIdle.deadlines(now),
       this.#sockets.nextExpiry(),
       this.#metrics.dueAt(now),
     ]);
@@ -280,21 +200,13 @@ export class UserStream extends DurableObject<Env> {
 
   // ---- state -------------------------------------------------------------------------------------------
 
+  /** The object's name is its user id; an object of an older release learnt it at first contact. */
+  #userId(): string | undefined {
+    return this.ctx.id.name ?? this.#stores.meta.userId ?? undefined;
+  }
+
   /** The object learns its user id at first contact (the Worker sends it with every request). */
   #rememberUser(userId: string | null): void {
     if (userId && this.#stores.meta.userId !== userId) this.#stores.meta.userId = userId;
-  }
-
-  #gauges(): UserGaugeSnapshot {
-    const { buffer, sessions } = this.#stores;
-    return {
-      userId: this.#metrics.userId,
-      relayConnections: this.#sockets.all("relay").length,
-      consumerConnections: this.#sockets.all("consumer").length,
-      bufferSize: buffer.size,
-      bufferCapacity: this.#config.bufferCapacity,
-      activeSessions: sessions.openCount,
-      pendingWrites: { samples: buffer.size, sessions: sessions.unsyncedCount },
-    };
   }
 }

@@ -10,10 +10,7 @@ import type { StreamMetrics } from "./stream-metrics";
 const MAX_FLUSH_BACKOFF_MS = 60_000;
 /** D1 flush batches per alarm run; more waiting samples re-arm the alarm at once (D1: 1,000 queries per invocation). */
 const MAX_FLUSH_BATCHES_PER_ALARM = 8;
-/**
- * Moves the buffer to D1, oldest first, FLUSH_BATCH_SIZE samples per batch (docs/storage-format.md). Samples leave the buffer
- * only after D1 committed their batch; a failure keeps them and backs off, the streak surviving evictions.
- */
+/** What the flusher works with. */
 export interface FlushParts {
   db: D1Database;
   config: Config;
@@ -26,6 +23,10 @@ export interface FlushParts {
   userId: () => string | undefined;
 }
 
+/**
+ * Moves the buffer to D1, oldest first, FLUSH_BATCH_SIZE samples per batch (docs/storage-format.md). Samples leave the buffer
+ * only after D1 committed their batch; a failure keeps them and backs off, the streak surviving evictions.
+ */
 export class D1Flusher {
   /** The flush under way: a second caller (the alarm, or a commit that filled a batch) joins it. */
   #running: Promise<void> | null = null;

@@ -1,20 +1,48 @@
 import type { SessionStore } from "../storage/stream-state/sessions";
+import { jittered } from "../util/jitter";
+import type { Sockets } from "./sockets";
 
 /**
- * Open sessions that no connected relay carries start their SESSION_IDLE_MS countdown at `now` (docs/protocol.md: a
- * session ends when its last relay disconnects and does not come back in time).
+ * The session rules of docs/protocol.md in one place: a session ends when its last relay has been gone for
+ * SESSION_IDLE_MS (from the close, or from the alarm that notices a relay vanished without one).
  */
-export function markUncarriedIdle(sessions: SessionStore, carried: Set<string>, now: number): void {
-  for (const session of sessions.open()) {
-    if (session.idleSince === null && !carried.has(session.id)) sessions.setIdle(session.id, now);
-  }
-}
+export class SessionIdle {
+  constructor(
+    private readonly sessions: () => SessionStore,
+    private readonly sockets: Sockets,
+    private readonly idleMs: number,
+  ) {}
 
-/** Ends the sessions idle for SESSION_IDLE_MS, as of when their last relay left; returns how many ended. */
-export function endExpiredSessions(sessions: SessionStore, idleMs: number, now: number): number {
-  let ended = 0;
-  for (const session of sessions.expired(now, idleMs)) {
-    if (sessions.end(session.id, session.idleSince ?? now)) ended++;
+  /**
+   * A relay socket left: its sessions that no other relay carries start their countdown. Returns when they
+   * expire (null: none did), O(1) per close rather than a scan of every session.
+   */
+  relayLeft(closed: WebSocket, now: number): number | null {
+    const uncarried = this.sockets.release(closed);
+    for (const id of uncarried) this.sessions().setIdle(id, now);
+    return uncarried.length > 0 ? now + jittered(this.idleMs) : null;
   }
-  return ended;
+
+  /**
+   * On the alarm: open sessions no connected relay carries (their sockets vanished in a restart, without a
+   * close event) start their countdown; those idle for SESSION_IDLE_MS end. Returns how many ended.
+   */
+  expire(now: number): number {
+    const sessions = this.sessions();
+    const carried = this.sockets.carriedSessions();
+    for (const session of sessions.open()) {
+      if (session.idleSince === null && !carried.has(session.id)) sessions.setIdle(session.id, now);
+    }
+    let ended = 0;
+    for (const session of sessions.expired(now, this.idleMs)) {
+      if (sessions.end(session.id, session.idleSince ?? now)) ended++;
+    }
+    return ended;
+  }
+
+  /** The next expiry, and a watchdog while sessions are open (it notices relays gone without a close event). */
+  deadlines(now: number): (number | null)[] {
+    const sessions = this.sessions();
+    return [sessions.nextExpiry(this.idleMs), sessions.openCount > 0 ? now + jittered(this.idleMs) : null];
+  }
 }

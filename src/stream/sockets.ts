@@ -121,6 +121,11 @@ export class Sockets {
     return this.state(ws).exp * 1000 <= now;
   }
 
+  /** The OPEN sockets whose token has expired at `now`: they get `unauthorized` and close (docs/protocol.md). */
+  expiredOpen(now: number): WebSocket[] {
+    return this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN && this.expired(ws, now));
+  }
+
   /**
    * The earliest token expiry among OPEN sockets (epoch ms), or null. A socket already told and closing is not
    * counted: its past expiry would re-arm the alarm at once, again and again, while its TCP connection lingers.

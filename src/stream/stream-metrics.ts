@@ -3,7 +3,14 @@ import type { Env } from "../env";
 import type { UserGaugeSnapshot } from "../metrics/record/instruments";
 import { ObjectMetrics } from "../metrics/record/object-metrics";
 import type { FlushedRows } from "../storage/d1/writer";
-import type { SocketRole } from "./sockets";
+import type { ObjectStores } from "../storage/stream-state/stores";
+import type { SocketRole, Sockets } from "./sockets";
+
+/** What the user's gauges are read from: its stores and sockets. */
+export interface GaugeSources {
+  stores: () => ObjectStores;
+  sockets: Sockets;
+}
 
 /**
  * What the user object tells its metrics, in its own words (the catalogue names live behind this), and when the
@@ -21,11 +28,11 @@ export class StreamMetrics {
     env: Env,
     config: Config,
     userId: string,
-    snapshot: () => UserGaugeSnapshot,
+    gauges: GaugeSources,
     storage: DurableObjectStorage,
     wantAlarm: (at: number) => void,
   ) {
-    this.#metrics = new ObjectMetrics(env, userId, snapshot, storage);
+    this.#metrics = new ObjectMetrics(env, userId, () => this.#snapshot(gauges, config), storage);
     this.#flushIntervalMs = config.flushIntervalMs;
     this.#wantAlarm = wantAlarm;
   }
@@ -133,5 +140,18 @@ export class StreamMetrics {
     const due = this.#metrics.nextFlushDueAt(now);
     if (due === null) return null;
     return Math.max(due, now + this.#flushIntervalMs);
+  }
+
+  #snapshot({ stores, sockets }: GaugeSources, config: Config): UserGaugeSnapshot {
+    const { buffer, sessions } = stores();
+    return {
+      userId: this.userId,
+      relayConnections: sockets.all("relay").length,
+      consumerConnections: sockets.all("consumer").length,
+      bufferSize: buffer.size,
+      bufferCapacity: config.bufferCapacity,
+      activeSessions: sessions.openCount,
+      pendingWrites: { samples: buffer.size, sessions: sessions.unsyncedCount },
+    };
   }
 }
