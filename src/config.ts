@@ -21,8 +21,18 @@ export interface Config {
   coldAfterS: number;
   /** Samples older than this many days are deleted from every tier; 0 keeps everything. */
   retentionDays: number;
-  remoteWrite: { url: string; username: string; password: string } | null;
+  remoteWrite: RemoteWriteTarget | null;
   otlp: OtlpTarget | null;
+}
+
+/** Where the Worker pushes remote-write, and the `job` and `instance` of every pushed series. */
+export interface RemoteWriteTarget {
+  url: string;
+  username: string;
+  password: string;
+  /** service.name and service.instance.id of the OTLP resource: one identity whichever push is used. */
+  job: string;
+  instance: string;
 }
 
 /** Where and how the Worker pushes OTLP (OTEL_EXPORTER_OTLP_* and OTEL_RESOURCE_ATTRIBUTES). */
@@ -38,7 +48,7 @@ export interface OtlpTarget {
   resource: Record<string, string>;
 }
 
-/** The resource of the OTLP push unless OTEL_RESOURCE_ATTRIBUTES says otherwise. */
+/** The resource of the pushes (OTLP, and remote-write's job and instance) unless the OTEL_* variables say otherwise. */
 export const DEFAULT_OTLP_RESOURCE = {
   "service.name": "zander-edge",
   "service.instance.id": "metrics-shard-0",
@@ -171,7 +181,30 @@ function parseRemoteWrite(v: z.infer<typeof varsSchema>): Config["remoteWrite"] 
       `Invalid configuration: PROMETHEUS_REMOTE_WRITE_URL must be an http(s) URL, got ${JSON.stringify(url)}`,
     );
   }
-  return { url, username, password };
+  const resource = parseResource(v);
+  return {
+    url,
+    username,
+    password,
+    job: resource["service.name"] as string,
+    instance: resource["service.instance.id"] as string,
+  };
+}
+
+/** The pushes' resource: the defaults, then OTEL_RESOURCE_ATTRIBUTES, then OTEL_SERVICE_NAME. */
+function parseResource(v: z.infer<typeof varsSchema>): Record<string, string> {
+  const raw = v.OTEL_RESOURCE_ATTRIBUTES?.trim() ?? "";
+  try {
+    const resource: Record<string, string> = {
+      ...DEFAULT_OTLP_RESOURCE,
+      ...(raw ? parseOtelKeyValues("OTEL_RESOURCE_ATTRIBUTES", raw, ATTRIBUTE_KEY) : {}),
+    };
+    // OTEL_SERVICE_NAME wins over a service.name in OTEL_RESOURCE_ATTRIBUTES (OpenTelemetry SDK spec).
+    if (v.OTEL_SERVICE_NAME?.trim()) resource["service.name"] = v.OTEL_SERVICE_NAME.trim();
+    return resource;
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration: ${(err as Error).message}`);
+  }
 }
 
 /**
@@ -188,7 +221,6 @@ function parseOtlp(v: z.infer<typeof varsSchema>): OtlpTarget | null {
     ? "OTEL_EXPORTER_OTLP_METRICS_HEADERS"
     : "OTEL_EXPORTER_OTLP_HEADERS";
   const rawHeaders = v[headersName]?.trim() ?? "";
-  const rawResource = v.OTEL_RESOURCE_ATTRIBUTES?.trim() ?? "";
   if (!endpoint && !signalEndpoint) {
     if (rawHeaders) {
       throw new ConfigError(
@@ -231,12 +263,7 @@ function parseOtlp(v: z.infer<typeof varsSchema>): OtlpTarget | null {
   }
   try {
     const headers = rawHeaders ? parseOtelKeyValues(headersName, rawHeaders, HEADER_NAME) : {};
-    const resource: Record<string, string> = {
-      ...DEFAULT_OTLP_RESOURCE,
-      ...(rawResource ? parseOtelKeyValues("OTEL_RESOURCE_ATTRIBUTES", rawResource, ATTRIBUTE_KEY) : {}),
-    };
-    // OTEL_SERVICE_NAME wins over a service.name in OTEL_RESOURCE_ATTRIBUTES (OpenTelemetry SDK spec).
-    if (v.OTEL_SERVICE_NAME?.trim()) resource["service.name"] = v.OTEL_SERVICE_NAME.trim();
+    const resource = parseResource(v);
     return {
       metricsUrl: signalEndpoint || `${endpoint.replace(/\/+$/, "")}/v1/metrics`,
       headers,

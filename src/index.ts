@@ -29,11 +29,11 @@ async function runStorageTiers(env: Env): Promise<void> {
       retentionDays: config.retentionDays,
     });
     for (const { job, ok } of report.results)
-      metrics.storageJobs.add(1, { job, result: ok ? "ok" : "error" });
+      metrics.storageJobs.add(1, { step: job, result: ok ? "ok" : "error" });
     if (report.bytes) metrics.recordStorageBytes(report.bytes);
   } catch (err) {
     console.error(`storage tier job failed: ${String(err)}`);
-    metrics.storageJobs.add(1, { job: "run", result: "error" });
+    metrics.storageJobs.add(1, { step: "run", result: "error" });
   } finally {
     await metrics.flush(env);
   }

@@ -85,7 +85,7 @@ export const METRICS: Record<string, MetricDefinition> = {
   storage_bytes: { kind: "gauge", help: "Bytes stored, by tier (d1: the database file, r2: cold objects)" },
   storage_jobs: {
     kind: "counter",
-    help: "Storage tier job runs (compaction, cold_move, retention), by result",
+    help: "Storage tier job steps (compaction, cold_move, retention), by step and result",
   },
   object_rows_written: {
     kind: "counter",

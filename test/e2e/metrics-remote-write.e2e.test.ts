@@ -58,7 +58,7 @@ function startProxy(pushes: Push[]): Promise<Server> {
 /** `name{a="1",b="2"}` with labels sorted and `job` left out, for comparing a scrape with pushed series. */
 function canonical(name: string, labels: Record<string, string>): string {
   const keys = Object.keys(labels)
-    .filter((k) => k !== "job" && k !== "__name__")
+    .filter((k) => k !== "job" && k !== "instance" && k !== "__name__")
     .sort();
   return `${name}{${keys.map((k) => `${k}="${labels[k]}"`).join(",")}}`;
 }
@@ -152,6 +152,8 @@ describe("remote-write push to a real Prometheus receiver", () => {
 
     const pushed = new Map<string, number>();
     for (const r of await query('{job="zander-edge"}')) {
+      // Every series carries the deployment's instance (a metric's own would be exported_instance).
+      expect(r.metric.instance, r.metric.__name__).toBe("metrics-shard-0");
       pushed.set(canonical(r.metric.__name__ as string, r.metric), Number(r.value[1]));
     }
     let compared = 0;

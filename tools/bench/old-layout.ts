@@ -21,7 +21,7 @@ FROM f, json_each(f.x) AS e`;
 export async function writeOldLayoutBatch(
   db: D1Database,
   userId: string,
-  pieces: FlushPiece[],
+  pieces: OldLayoutPiece[],
 ): Promise<D1Result[]> {
   const statements = packJsonArrays(pieces.flatMap(pieceEntries)).map((array) =>
     db.prepare(INSERT_SAMPLES).bind(userId, array),
@@ -30,13 +30,16 @@ export async function writeOldLayoutBatch(
 }
 
 /** The JSON elements of one piece; a piece too large for one parameter is split, each part with its offset. */
-function pieceEntries({ frame, offset, count }: FlushPiece): string[] {
+/** A flush piece as 0.1 buffered it: the frame's samples as JSON text. */
+export type OldLayoutPiece = FlushPiece & { samplesJson: string };
+
+function pieceEntries({ frame, offset, count, samplesJson }: OldLayoutPiece): string[] {
   const head = `{"r":${JSON.stringify(frame.relayId)},"s":${JSON.stringify(frame.sessionId)},"q":${frame.seq},"o":`;
   const whole = offset === 0 && count === frame.count;
-  if (whole && head.length + frame.samplesJson.length + 16 <= MAX_JSON_PARAM_CHARS) {
-    return [`${head}0,"x":${frame.samplesJson}}`];
+  if (whole && head.length + samplesJson.length + 16 <= MAX_JSON_PARAM_CHARS) {
+    return [`${head}0,"x":${samplesJson}}`];
   }
-  const samples = (JSON.parse(frame.samplesJson) as unknown[]).slice(offset, offset + count);
+  const samples = (JSON.parse(samplesJson) as unknown[]).slice(offset, offset + count);
   const entries: string[] = [];
   let partStart = offset;
   let part: string[] = [];

@@ -2,15 +2,17 @@ import { getConfig } from "../../src/config";
 import type { Env } from "../../src/env";
 import { chunkRows } from "../../src/storage/d1/chunk-rows";
 import { writeFlushBatch } from "../../src/storage/d1/writer";
-import type { BufferedFrame, FlushPiece } from "../../src/storage/stream-state/sample-buffer";
+import { decodeFrameColumns, encodeFrameColumns } from "../../src/storage/stream-state/frame-columns";
+import type { BufferedFrame } from "../../src/storage/stream-state/sample-buffer";
 import { STORAGE_SHAPES } from "./data-shapes";
-import { writeOldLayoutBatch } from "./old-layout";
+import { type OldLayoutPiece, writeOldLayoutBatch } from "./old-layout";
 
 /** Samples per frame of the storage benchmark: what a relay at 50-100 Hz sends about once a second. */
 export const STORAGE_FRAME_SAMPLES = 100;
 /** The storage benchmark's users; nothing else writes ids with this prefix. */
 export const STORAGE_USER_PREFIX = "storage-bench-";
 const MAX_SAMPLES = 5_000_000;
+const NO_COLUMNS = decodeFrameColumns(encodeFrameColumns([]));
 
 /**
  * `POST /bench/storage?layout=old|new|encode|none&shape=I&samples=N`: writes N samples of data shape I to D1 the way a
@@ -47,10 +49,13 @@ export async function writeStorageSamples(env: Env, url: URL): Promise<Response>
   let chunks = 0;
   let seq = 0;
   for (let done = 0; done < samples; ) {
-    const pieces: FlushPiece[] = [];
+    const pieces: OldLayoutPiece[] = [];
     for (let inBatch = 0; inBatch < batchSize && done < samples; ) {
       const count = Math.min(STORAGE_FRAME_SAMPLES, samples - done, batchSize - inBatch);
+      // The samples as a relay's JSON carries them (no -0), in both forms the commit stores (the baseline
+      // `none` builds them too): the flush reads the columns, 0.1's the text.
       const samplesJson = JSON.stringify(Array.from({ length: count }, next));
+      const columns = encodeFrameColumns(JSON.parse(samplesJson));
       seq += 1;
       const frame: BufferedFrame = {
         id: seq,
@@ -59,9 +64,10 @@ export async function writeStorageSamples(env: Env, url: URL): Promise<Response>
         seq,
         count,
         flushed: 0,
-        samplesJson,
+        // Reading the columns back is the flush's work (selectForFlush): outside the baseline.
+        columns: layout === "new" || layout === "encode" ? decodeFrameColumns(columns) : NO_COLUMNS,
       };
-      pieces.push({ frame, offset: 0, count });
+      pieces.push({ frame, offset: 0, count, samplesJson });
       inBatch += count;
       done += count;
     }

@@ -83,7 +83,13 @@ describe("postPush", () => {
 });
 
 describe("pushRemoteWrite", () => {
-  const target = { url: "https://rw.test/api/v1/write", username: "u", password: "p" };
+  const target = {
+    url: "https://rw.test/api/v1/write",
+    username: "u",
+    password: "p",
+    job: "zander-edge",
+    instance: "metrics-shard-0",
+  };
   const samples = (n: number) =>
     Array.from({ length: n }, (_, i) => ({ labels: { __name__: "m", i: String(i) }, value: i }));
 

@@ -7,9 +7,6 @@ import { encodeWriteRequest } from "./write-request";
 /** Series per request: keeps each body well under receivers' limits (Grafana Cloud, Mimir) at 10k+ series. */
 export const SERIES_PER_REQUEST = 2_000;
 
-/** The `job` label on pushed series (a scrape gets its own from the scrape config). */
-export const REMOTE_WRITE_JOB = "zander-edge";
-
 /** Statuses remote-write retries: 5xx MUST be, 429 MAY be (Prometheus remote-write 1.0, "Retries & Backoff"). */
 const retryable = (status: number) => status >= 500 || status === 429;
 
@@ -33,7 +30,10 @@ export async function pushRemoteWrite(
   if (target.username || target.password) {
     headers.Authorization = `Basic ${btoa(`${target.username}:${target.password}`)}`;
   }
-  const labelled = samples.map((s) => ({ labels: { job: REMOTE_WRITE_JOB, ...s.labels }, value: s.value }));
+  const labelled = samples.map((s) => ({
+    labels: { ...exported(s.labels), job: target.job, instance: target.instance },
+    value: s.value,
+  }));
   const outcomes: PushOutcome[] = [];
   const send = async (batch: typeof labelled): Promise<void> => {
     const body = compress(encodeWriteRequest(batch, timestampMs));
@@ -54,4 +54,12 @@ export async function pushRemoteWrite(
   for (let i = 0; i < labelled.length; i += SERIES_PER_REQUEST)
     await send(labelled.slice(i, i + SERIES_PER_REQUEST));
   return { outcomes, series: labelled.length };
+}
+
+/** A metric's own `job` or `instance` label kept as `exported_job`/`exported_instance`, as a Prometheus scrape does. */
+function exported(labels: Record<string, string>): Record<string, string> {
+  if (!("job" in labels) && !("instance" in labels)) return labels;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) out[k === "job" || k === "instance" ? `exported_${k}` : k] = v;
+  return out;
 }

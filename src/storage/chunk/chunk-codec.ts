@@ -5,7 +5,7 @@ import { crc32 } from "./crc32";
 import { deflateRaw, inflateRawExact } from "./deflate-raw";
 import { readKeyColumn, writeKeyColumn } from "./key-column";
 import { readTimeColumn, writeTimeColumn } from "./time-column";
-import { readValueColumn, valueColumnCandidates } from "./value-column";
+import { readValueColumn, writeValueColumn } from "./value-column";
 
 // The chunk blob of Storage v2, byte by byte in docs/storage-format.md: a small uncompressed header (version,
 // sample count, body length, compressed length, CRC-32 of the body) then the raw-deflated body of three
@@ -43,15 +43,11 @@ export async function encodeChunk(samples: readonly ChunkSample[]): Promise<Uint
   writeTimeColumn(keysAndTimes, ts);
   const prefix = keysAndTimes.finish();
 
-  let best: { body: Uint8Array; compressed: Uint8Array } | undefined;
-  for (const valueColumn of valueColumnCandidates(vs)) {
-    const body = new Uint8Array(prefix.length + valueColumn.length);
-    body.set(prefix);
-    body.set(valueColumn, prefix.length);
-    const compressed = await deflateRaw(body);
-    if (!best || compressed.length < best.compressed.length) best = { body, compressed };
-  }
-  const { body, compressed } = best as { body: Uint8Array; compressed: Uint8Array };
+  const valueColumn = writeValueColumn(vs);
+  const body = new Uint8Array(prefix.length + valueColumn.length);
+  body.set(prefix);
+  body.set(valueColumn, prefix.length);
+  const compressed = await deflateRaw(body);
 
   const out = new ByteWriter(compressed.length + 24);
   out.u8(CHUNK_FORMAT_VERSION);

@@ -30,11 +30,12 @@ export function decimalScaling(vs: readonly number[]): { k: number; ms: number[]
 }
 
 /**
- * Writes the value column. `candidates` receives the float alternatives when the chunk is not decimal: their
- * sizes after deflate differ by data (plain wins when few distinct values repeat, byte planes when values are
- * noisy), so the caller compresses both bodies and keeps the smaller.
+ * Writes the value column. Decimal chunks: scaled integers, as deltas or plain, whichever bytes are more
+ * regular. Other chunks: float64 as it is when few distinct values repeat (deflate finds whole 8-byte values),
+ * else byte planes (noisy values share their high bytes). Choosing here rather than compressing both halves
+ * the deflate work of a float chunk (docs/storage-format.md, "Why these encodings").
  */
-export function valueColumnCandidates(vs: readonly number[]): Uint8Array[] {
+export function writeValueColumn(vs: readonly number[]): Uint8Array {
   const scaled = decimalScaling(vs);
   if (scaled) {
     const delta = new ByteWriter(vs.length + 16);
@@ -52,20 +53,34 @@ export function valueColumnCandidates(vs: readonly number[]): Uint8Array[] {
     w.u8(usePlain ? ValueMode.decimal : ValueMode.decimalDelta);
     w.u8(scaled.k);
     w.bytes(usePlain ? b : a);
-    return [w.finish()];
+    return w.finish();
   }
   const n = vs.length;
   const le = new Uint8Array(1 + 8 * n);
   le[0] = ValueMode.float64;
   const view = new DataView(le.buffer);
   for (let i = 0; i < n; i++) view.setFloat64(1 + 8 * i, vs[i] as number, true);
+  if (fewDistinct(vs)) return le;
   // Byte planes: the most significant byte (sign, exponent) of every value, then the next byte of every value…
   const planes = new Uint8Array(1 + 8 * n);
   planes[0] = ValueMode.float64Planes;
   for (let i = 0; i < n; i++) {
     for (let b = 0; b < 8; b++) planes[1 + (7 - b) * n + i] = le[1 + 8 * i + b] as number;
   }
-  return [le, planes];
+  return planes;
+}
+
+/** At most one distinct value in eight (Object.is: -0 and 0 differ); stops counting past that. */
+function fewDistinct(vs: readonly number[]): boolean {
+  const cap = Math.max(1, Math.floor(vs.length / 8));
+  const seen = new Set<number>();
+  let negativeZero = false;
+  for (const v of vs) {
+    if (Object.is(v, -0)) negativeZero = true;
+    else seen.add(v);
+    if (seen.size + (negativeZero ? 1 : 0) > cap) return false;
+  }
+  return true;
 }
 
 export function readValueColumn(r: ByteReader, count: number): number[] {

@@ -1,4 +1,3 @@
-import type { Sample } from "../../protocol/frames";
 import { type ChunkSample, chunkStats, encodeChunk } from "../chunk/chunk-codec";
 import type { FlushPiece } from "../stream-state/sample-buffer";
 
@@ -31,21 +30,26 @@ export interface ChunkRow {
  * same chunks, so a replayed flush writes the same keys.
  */
 export async function chunkRows(pieces: readonly FlushPiece[]): Promise<ChunkRow[]> {
-  const groups = new Map<
-    string,
-    { relayId: string; sessionId: string; ch: string; samples: ChunkSample[] }
-  >();
+  const groups = new Map<string, Group>();
   for (const { frame, offset, count } of pieces) {
-    const samples = JSON.parse(frame.samplesJson) as Sample[];
-    for (let idx = offset; idx < offset + count; idx++) {
-      const { t, ch, v } = samples[idx] as Sample;
-      const key = `${frame.relayId}\n${frame.sessionId}\n${ch}`;
+    const { channels, t, v, ch } = frame.columns;
+    // The frame's groups, found once per channel rather than once per sample.
+    const own = channels.map((name) => {
+      const key = `${frame.relayId}\n${frame.sessionId}\n${name}`;
       let group = groups.get(key);
       if (!group) {
-        group = { relayId: frame.relayId, sessionId: frame.sessionId, ch, samples: [] };
+        group = { relayId: frame.relayId, sessionId: frame.sessionId, ch: name, samples: [] };
         groups.set(key, group);
       }
-      group.samples.push({ seq: frame.seq, idx, t, v });
+      return group.samples;
+    });
+    for (let idx = offset; idx < offset + count; idx++) {
+      (own[ch[idx] as number] as ChunkSample[]).push({
+        seq: frame.seq,
+        idx,
+        t: t[idx] as number,
+        v: v[idx] as number,
+      });
     }
   }
   const rows: ChunkRow[] = [];
@@ -54,6 +58,13 @@ export async function chunkRows(pieces: readonly FlushPiece[]): Promise<ChunkRow
     for (const part of cut(samples)) rows.push(await chunkRow(relayId, sessionId, ch, part));
   }
   return rows;
+}
+
+interface Group {
+  relayId: string;
+  sessionId: string;
+  ch: string;
+  samples: ChunkSample[];
 }
 
 export async function chunkRow(

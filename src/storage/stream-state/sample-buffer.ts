@@ -1,11 +1,14 @@
+import type { Sample } from "../../protocol/frames";
 import type { ParsedSamples } from "../../protocol/parse-frame";
 import type { AckedFrame } from "./acked-seqs";
+import { columnsOf, decodeFrameColumns, encodeFrameColumns, type FrameColumns } from "./frame-columns";
 
 /**
  * The user's durable sample buffer in the Durable Object's SQLite storage (docs/protocol.md, docs/storage-format.md).
  *
- * One row per accepted frame, its samples kept as the JSON text they were validated into: a frame costs one
- * INSERT whatever its size (never a row per sample), and fan-out, backlog and the D1 flush reuse the text.
+ * One row per accepted frame: a frame costs one INSERT whatever its size (never a row per sample). The row
+ * keeps the samples twice: as the JSON text they were validated into (fan-out and backlog send it as it is)
+ * and in columns (frame-columns.ts) built from the validated samples, which the D1 flush reads without parsing.
  * The row also carries the frame's content print: it is the durable record of the frame's ack until the flush.
  * Rows leave only after D1 has them; `flushed` counts the samples of a row already in D1 when a flush batch
  * ended inside the frame. Row ids are given here, not by AUTOINCREMENT, whose `sqlite_sequence` update would be
@@ -21,7 +24,7 @@ export interface BufferedFrame {
   count: number;
   /** Samples of the frame already written to D1. */
   flushed: number;
-  samplesJson: string;
+  columns: FrameColumns;
 }
 
 /** A part of the buffer chosen for one D1 flush: whole frames, and at most one frame cut at the end. */
@@ -56,7 +59,8 @@ interface FrameRow extends Record<string, SqlStorageValue> {
   seq: number;
   n: number;
   flushed: number;
-  samples: string;
+  samples: string | null;
+  cols: ArrayBuffer | null;
 }
 
 const CREATE_BUFFER = `CREATE TABLE IF NOT EXISTS buffer (
@@ -69,7 +73,8 @@ const CREATE_BUFFER = `CREATE TABLE IF NOT EXISTS buffer (
   t_min       INTEGER NOT NULL,
   t_max       INTEGER NOT NULL,
   samples     TEXT    NOT NULL,
-  print       INTEGER
+  print       INTEGER,
+  cols        BLOB
 )`;
 
 export class SampleBuffer {
@@ -88,13 +93,14 @@ export class SampleBuffer {
     this.#nextId = row.last + 1;
   }
 
-  /** Tables of earlier releases: 0.1's unused received_at, 0.2's missing print and AUTOINCREMENT ids. */
+  /** Tables of earlier releases: 0.1's unused received_at, 0.2's missing print and AUTOINCREMENT ids, cols. */
   #upgrade(): void {
     const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('buffer')").toArray();
     if (columns.some((c) => c.name === "received_at"))
       this.sql.exec("ALTER TABLE buffer DROP COLUMN received_at");
     if (!columns.some((c) => c.name === "print"))
       this.sql.exec("ALTER TABLE buffer ADD COLUMN print INTEGER");
+    if (!columns.some((c) => c.name === "cols")) this.sql.exec("ALTER TABLE buffer ADD COLUMN cols BLOB");
     const table = this.sql
       .exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'buffer'")
       .one();
@@ -133,7 +139,7 @@ export class SampleBuffer {
   /** Stores a validated frame (in the commit transaction): its one row written. */
   append({ frame, samplesJson, tMin, tMax }: ParsedSamples, print: number): void {
     this.sql.exec(
-      "INSERT INTO buffer (id, relay_id, session_id, seq, n, t_min, t_max, samples, print) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO buffer (id, relay_id, session_id, seq, n, t_min, t_max, samples, print, cols) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       this.#nextId,
       frame.relay_id,
       frame.session_id,
@@ -143,6 +149,7 @@ export class SampleBuffer {
       tMax,
       samplesJson,
       print,
+      encodeFrameColumns(frame.samples),
     );
     this.#nextId++;
     this.#size += frame.samples.length;
@@ -155,7 +162,7 @@ export class SampleBuffer {
   *newerThan(
     sinceMs: number,
   ): Generator<{ relayId: string; sessionId: string; seq: number; samplesJson: string }> {
-    const rows = this.sql.exec<FrameRow & { t_min: number }>(
+    const rows = this.sql.exec<FrameRow & { t_min: number; samples: string }>(
       "SELECT relay_id, session_id, seq, t_min, samples FROM buffer WHERE t_max > ? ORDER BY id",
       sinceMs,
     );
@@ -175,16 +182,13 @@ export class SampleBuffer {
   selectForFlush(maxSamples: number, until: FlushEnd | null = null): FlushSelection {
     const pieces: FlushPiece[] = [];
     let total = 0;
-    // A frame holds at least one sample, so maxSamples rows always suffice.
+    // A frame holds at least one sample, so maxSamples rows always suffice. The text is read only for rows
+    // buffered by a release without columns.
+    const columns =
+      "id, relay_id, session_id, seq, n, flushed, cols, IIF(cols IS NULL, samples, NULL) AS samples";
     const rows = until
-      ? this.sql.exec<FrameRow>(
-          "SELECT id, relay_id, session_id, seq, n, flushed, samples FROM buffer WHERE id <= ? ORDER BY id",
-          until.id,
-        )
-      : this.sql.exec<FrameRow>(
-          "SELECT id, relay_id, session_id, seq, n, flushed, samples FROM buffer ORDER BY id LIMIT ?",
-          maxSamples,
-        );
+      ? this.sql.exec<FrameRow>(`SELECT ${columns} FROM buffer WHERE id <= ? ORDER BY id`, until.id)
+      : this.sql.exec<FrameRow>(`SELECT ${columns} FROM buffer ORDER BY id LIMIT ?`, maxSamples);
     for (const row of rows) {
       if (!until && total >= maxSamples) break;
       const stop = until && row.id === until.id ? until.end : row.n;
@@ -198,7 +202,9 @@ export class SampleBuffer {
           seq: row.seq,
           count: row.n,
           flushed: row.flushed,
-          samplesJson: row.samples,
+          columns: row.cols
+            ? decodeFrameColumns(new Uint8Array(row.cols))
+            : columnsOf(JSON.parse(row.samples as string) as Sample[]),
         },
         offset: row.flushed,
         count,

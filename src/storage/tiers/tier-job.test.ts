@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { flushAll, readAllSamples } from "../../../test/support/user-object";
 import { BASE, connect, tokenFor } from "../../../test/support/ws-client";
 import { writeFlushBatch } from "../d1/writer";
+import { columnsOf } from "../stream-state/frame-columns";
 import { ORPHAN_GRACE_MS } from "./orphan-sweep";
 import { runTierJob } from "./tier-job";
 
@@ -132,7 +133,7 @@ describe("the storage tier job", () => {
       seq,
       count: 2,
       flushed: 0,
-      samplesJson: JSON.stringify([
+      columns: columnsOf([
         { t: T0 + seq * 1000, ch: "a", v: seq },
         { t: T0 + seq * 1000 + 1, ch: "a", v: -seq },
       ]),

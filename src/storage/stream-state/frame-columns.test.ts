@@ -1,0 +1,45 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { MAX_EPOCH_MS } from "../../protocol/ids";
+import { decodeFrameColumns, encodeFrameColumns } from "./frame-columns";
+
+const sample = fc.record({
+  t: fc.integer({ min: 0, max: MAX_EPOCH_MS }),
+  ch: fc.oneof(fc.constantFrom("a", "x", "acc.z"), fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/)),
+  v: fc.double({ noNaN: true, noDefaultInfinity: true }),
+});
+
+describe("frame columns (the buffer's flush form)", () => {
+  it("read back every sample's t, channel and value bit for bit, -0 included", () => {
+    fc.assert(
+      fc.property(fc.array(sample, { maxLength: 300 }), (samples) => {
+        const { channels, t, v, ch } = decodeFrameColumns(encodeFrameColumns(samples));
+        expect(new Set(channels).size).toBe(channels.length);
+        samples.forEach((s, i) => {
+          expect(t[i]).toBe(s.t);
+          expect(Object.is(v[i], s.v)).toBe(true);
+          expect(channels[ch[i] as number]).toBe(s.ch);
+        });
+        expect(t.length).toBe(samples.length);
+      }),
+    );
+  });
+
+  it("read from an unaligned copy as from the original", () => {
+    const bytes = encodeFrameColumns([
+      { t: 1, ch: "abc", v: 0.1 },
+      { t: 2, ch: "d", v: -3 },
+    ]);
+    const shifted = new Uint8Array(bytes.length + 3);
+    shifted.set(bytes, 3);
+    expect(decodeFrameColumns(shifted.subarray(3))).toEqual(decodeFrameColumns(bytes));
+  });
+
+  it("refuse bytes of the wrong length or naming a channel that is not there", () => {
+    const bytes = encodeFrameColumns([{ t: 1, ch: "a", v: 1 }]);
+    expect(() => decodeFrameColumns(bytes.subarray(0, bytes.length - 1))).toThrow(/bytes, \d+ expected/);
+    const wrong = bytes.slice();
+    new DataView(wrong.buffer).setUint16(wrong.length - 2, 7, true);
+    expect(() => decodeFrameColumns(wrong)).toThrow(/names channel 7 of 1/);
+  });
+});

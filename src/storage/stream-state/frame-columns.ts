@@ -1,0 +1,95 @@
+import type { Sample } from "../../protocol/frames";
+
+/**
+ * A buffered frame's samples in the form the D1 flush needs, built once when the frame is committed so that
+ * the flush never parses JSON again (docs/storage-format.md, "The buffer"). Layout, little-endian:
+ *
+ *   u32 n, u32 channels, then per channel: u16 byte length + its UTF-8 name; zero padding to a multiple of 8;
+ *   f64 t[n]; f64 v[n]; u16 channel index[n].
+ *
+ * 18 bytes per sample plus the channel names once; a frame holds at most 65,535 distinct channels.
+ */
+export interface FrameColumns {
+  channels: string[];
+  t: Float64Array;
+  v: Float64Array;
+  /** Index into `channels` of each sample. */
+  ch: Uint16Array;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeFrameColumns(samples: readonly Sample[]): Uint8Array {
+  const n = samples.length;
+  const index = new Map<string, number>();
+  const names: Uint8Array[] = [];
+  const ch = new Uint16Array(n);
+  for (let i = 0; i < n; i++) {
+    const name = (samples[i] as Sample).ch;
+    let k = index.get(name);
+    if (k === undefined) {
+      k = names.length;
+      if (k > 0xffff) throw new RangeError("a frame holds at most 65,536 distinct channels");
+      index.set(name, k);
+      names.push(encoder.encode(name));
+    }
+    ch[i] = k;
+  }
+  let head = 8;
+  for (const name of names) head += 2 + name.length;
+  head = Math.ceil(head / 8) * 8;
+  const out = new Uint8Array(head + 16 * n + 2 * n);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, n, true);
+  view.setUint32(4, names.length, true);
+  let at = 8;
+  for (const name of names) {
+    view.setUint16(at, name.length, true);
+    out.set(name, at + 2);
+    at += 2 + name.length;
+  }
+  for (let i = 0; i < n; i++) {
+    const s = samples[i] as Sample;
+    view.setFloat64(head + 8 * i, s.t, true);
+    view.setFloat64(head + 8 * (n + i), s.v, true);
+    view.setUint16(head + 16 * n + 2 * i, ch[i] as number, true);
+  }
+  return out;
+}
+
+/** Reads what encodeFrameColumns wrote; throws RangeError when the bytes are not such a form. */
+export function decodeFrameColumns(bytes: Uint8Array): FrameColumns {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = view.getUint32(0, true);
+  const count = view.getUint32(4, true);
+  const channels = new Array<string>(count);
+  let at = 8;
+  for (let k = 0; k < count; k++) {
+    const length = view.getUint16(at, true);
+    channels[k] = decoder.decode(bytes.subarray(at + 2, at + 2 + length));
+    at += 2 + length;
+  }
+  const head = Math.ceil(at / 8) * 8;
+  if (bytes.byteLength !== head + 18 * n) {
+    throw new RangeError(
+      `frame columns: ${bytes.byteLength} bytes, ${head + 18 * n} expected for ${n} samples`,
+    );
+  }
+  const t = new Float64Array(n);
+  const v = new Float64Array(n);
+  const ch = new Uint16Array(n);
+  for (let i = 0; i < n; i++) {
+    t[i] = view.getFloat64(head + 8 * i, true);
+    v[i] = view.getFloat64(head + 8 * (n + i), true);
+    const k = view.getUint16(head + 16 * n + 2 * i, true);
+    if (k >= count) throw new RangeError(`frame columns: sample ${i} names channel ${k} of ${count}`);
+    ch[i] = k;
+  }
+  return { channels, t, v, ch };
+}
+
+/** The same form from samples already in memory (a buffered row of a release before the columns). */
+export function columnsOf(samples: readonly Sample[]): FrameColumns {
+  return decodeFrameColumns(encodeFrameColumns(samples));
+}
