@@ -47,10 +47,8 @@ export class AckedSeqs {
   readonly #dirty = new Map<string, Set<number>>();
   readonly #dirtyFloors = new Set<string>();
 
-  constructor(
-    private readonly sql: SqlStorage,
-    buffered: Iterable<AckedFrame>,
-  ) {
+  /** Creates the tables, and moves 0.2's high marks and holes into ranges. */
+  static prepare(sql: SqlStorage, fresh = false): void {
     sql.exec(`CREATE TABLE IF NOT EXISTS acked_ranges (
       relay_id TEXT    NOT NULL,
       lo       INTEGER NOT NULL,
@@ -70,7 +68,13 @@ export class AckedSeqs {
       pairs    BLOB    NOT NULL,
       PRIMARY KEY (relay_id, lo, hi)
     ) WITHOUT ROWID`);
-    this.#migrateHighMarks();
+    if (!fresh) migrateHighMarks(sql);
+  }
+
+  constructor(
+    private readonly sql: SqlStorage,
+    buffered: Iterable<AckedFrame>,
+  ) {
     for (const row of sql.exec<{ relay_id: string; floor: number }>(
       "SELECT relay_id, floor FROM relay_floors",
     )) {
@@ -281,49 +285,49 @@ export class AckedSeqs {
     }
     return window;
   }
+}
 
-  /**
-   * Objects written by 0.1 kept a high mark per relay plus the seqs refused below it ("holes"). Every seq up to
-   * the mark that is not a hole was acked: that is exactly the ranges 1..high split at the holes.
-   */
-  #migrateHighMarks(): void {
-    const old = this.sql
-      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'relays'")
-      .one();
-    if (old.n === 0) return;
-    const holes = new Map<string, number[]>();
-    const hasHoles =
-      this.sql
-        .exec<{ n: number }>(
-          "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'relay_holes'",
-        )
-        .one().n > 0;
-    if (hasHoles) {
-      for (const row of this.sql.exec<{ relay_id: string; seq: number }>(
-        "SELECT relay_id, seq FROM relay_holes ORDER BY relay_id, seq",
-      )) {
-        holes.set(row.relay_id, [...(holes.get(row.relay_id) ?? []), row.seq]);
-      }
-    }
-    for (const row of this.sql.exec<{ relay_id: string; high_seq: number; last_seen: number }>(
-      "SELECT relay_id, high_seq, last_seen FROM relays",
+/**
+ * Objects written by 0.1 kept a high mark per relay plus the seqs refused below it ("holes"). Every seq up to
+ * the mark that is not a hole was acked: that is exactly the ranges 1..high split at the holes.
+ */
+function migrateHighMarks(sql: SqlStorage): void {
+  const old = sql
+    .exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'relays'")
+    .one();
+  if (old.n === 0) return;
+  const holes = new Map<string, number[]>();
+  const hasHoles =
+    sql
+      .exec<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'relay_holes'",
+      )
+      .one().n > 0;
+  if (hasHoles) {
+    for (const row of sql.exec<{ relay_id: string; seq: number }>(
+      "SELECT relay_id, seq FROM relay_holes ORDER BY relay_id, seq",
     )) {
-      let lo = 1;
-      for (const hole of [...(holes.get(row.relay_id) ?? []), row.high_seq + 1]) {
-        if (hole > lo) {
-          this.sql.exec(
-            "INSERT OR REPLACE INTO acked_ranges (relay_id, lo, hi, acked_at) VALUES (?, ?, ?, ?)",
-            row.relay_id,
-            lo,
-            Math.min(hole - 1, row.high_seq),
-            row.last_seen,
-          );
-        }
-        lo = Math.max(lo, hole + 1);
-      }
+      holes.set(row.relay_id, [...(holes.get(row.relay_id) ?? []), row.seq]);
     }
-    this.sql.exec("DROP TABLE relays; DROP TABLE IF EXISTS relay_holes");
   }
+  for (const row of sql.exec<{ relay_id: string; high_seq: number; last_seen: number }>(
+    "SELECT relay_id, high_seq, last_seen FROM relays",
+  )) {
+    let lo = 1;
+    for (const hole of [...(holes.get(row.relay_id) ?? []), row.high_seq + 1]) {
+      if (hole > lo) {
+        sql.exec(
+          "INSERT OR REPLACE INTO acked_ranges (relay_id, lo, hi, acked_at) VALUES (?, ?, ?, ?)",
+          row.relay_id,
+          lo,
+          Math.min(hole - 1, row.high_seq),
+          row.last_seen,
+        );
+      }
+      lo = Math.max(lo, hole + 1);
+    }
+  }
+  sql.exec("DROP TABLE relays; DROP TABLE IF EXISTS relay_holes");
 }
 
 /** Index of the range holding `seq`, or -1. */

@@ -10,8 +10,11 @@ export class ObjectMeta {
   #flushFailures: number;
   #pendingFlush: FlushEnd | null;
 
-  constructor(private readonly sql: SqlStorage) {
+  static prepare(sql: SqlStorage): void {
     sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID");
+  }
+
+  constructor(private readonly sql: SqlStorage) {
     const values = new Map(
       sql
         .exec<{ key: string; value: SqlStorageValue }>("SELECT key, value FROM meta")

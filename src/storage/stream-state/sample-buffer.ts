@@ -82,8 +82,6 @@ export class SampleBuffer {
   #nextId: number;
 
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(CREATE_BUFFER);
-    this.#upgrade();
     const row = sql
       .exec<{ size: number; last: number }>(
         "SELECT COALESCE(SUM(n - flushed), 0) AS size, COALESCE(MAX(id), 0) AS last FROM buffer",
@@ -93,23 +91,27 @@ export class SampleBuffer {
     this.#nextId = row.last + 1;
   }
 
-  /** Tables of earlier releases: 0.1's unused received_at, 0.2's missing print and AUTOINCREMENT ids, cols. */
-  #upgrade(): void {
-    const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('buffer')").toArray();
-    if (columns.some((c) => c.name === "received_at"))
-      this.sql.exec("ALTER TABLE buffer DROP COLUMN received_at");
-    if (!columns.some((c) => c.name === "print"))
-      this.sql.exec("ALTER TABLE buffer ADD COLUMN print INTEGER");
-    if (!columns.some((c) => c.name === "cols")) this.sql.exec("ALTER TABLE buffer ADD COLUMN cols BLOB");
-    const table = this.sql
+  /**
+   * Creates the table, or brings one of an earlier release up to date (0.1's unused received_at, 0.2's missing
+   * print and AUTOINCREMENT ids, 0.3's cols). False while an upgrade waits for the buffer to empty.
+   */
+  static prepare(sql: SqlStorage, fresh = false): boolean {
+    sql.exec(CREATE_BUFFER);
+    if (fresh) return true;
+    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('buffer')").toArray();
+    if (columns.some((c) => c.name === "received_at")) sql.exec("ALTER TABLE buffer DROP COLUMN received_at");
+    if (!columns.some((c) => c.name === "print")) sql.exec("ALTER TABLE buffer ADD COLUMN print INTEGER");
+    if (!columns.some((c) => c.name === "cols")) sql.exec("ALTER TABLE buffer ADD COLUMN cols BLOB");
+    const table = sql
       .exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'buffer'")
       .one();
-    const empty = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM buffer").one().n === 0;
+    const empty = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM buffer").one().n === 0;
     // Recreated once it is empty: the rows of a non-empty one keep their ids until a flush takes them.
-    if (table.sql.includes("AUTOINCREMENT") && empty) {
-      this.sql.exec("DROP TABLE buffer");
-      this.sql.exec(CREATE_BUFFER);
-    }
+    if (!table.sql.includes("AUTOINCREMENT")) return true;
+    if (!empty) return false;
+    sql.exec("DROP TABLE buffer");
+    sql.exec(CREATE_BUFFER);
+    return true;
   }
 
   /** Every buffered frame's relay, seq and print (the acked seqs rebuild their index of the buffer from it). */

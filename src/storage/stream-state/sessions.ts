@@ -48,11 +48,7 @@ export type OpenResult = "created" | "reopened" | "open";
 export class SessionStore {
   readonly #sessions = new Map<string, Session>();
 
-  /** `buffered`: samples per session waiting in the buffer (not in D1 yet). */
-  constructor(
-    private readonly sql: SqlStorage,
-    buffered: ReadonlyMap<string, number>,
-  ) {
+  static prepare(sql: SqlStorage): void {
     sql.exec(`CREATE TABLE IF NOT EXISTS sessions (
       session_id     TEXT    PRIMARY KEY,
       relay_id       TEXT    NOT NULL,
@@ -64,6 +60,13 @@ export class SessionStore {
       version        INTEGER NOT NULL DEFAULT 1,
       synced_version INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID`);
+  }
+
+  /** `buffered`: samples per session waiting in the buffer (not in D1 yet). */
+  constructor(
+    private readonly sql: SqlStorage,
+    buffered: ReadonlyMap<string, number>,
+  ) {
     for (const row of sql.exec<SessionRow>("SELECT * FROM sessions")) {
       this.#sessions.set(row.session_id, {
         id: row.session_id,

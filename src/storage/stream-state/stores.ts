@@ -11,8 +11,16 @@ export interface ObjectStores {
   sessions: SessionStore;
 }
 
+/**
+ * Bump when a store's `prepare` changes: an object whose tables were prepared by an earlier release prepares
+ * them again, once. An object of this release reads one row to know its tables are ready, where preparing them
+ * took a dozen statements per wake-up (measured: a fifth of the runtime's CPU with 1,000 users).
+ */
+export const STREAM_STATE_SCHEMA = 1;
+
 /** Opens (or reopens, dropping in-memory state after a failed transaction) the object's stores. */
 export function openStores(sql: SqlStorage): ObjectStores {
+  prepareTables(sql);
   const buffer = new SampleBuffer(sql);
   const frames = [...buffer.frames()];
   const bufferedPerSession = new Map<string, number>();
@@ -25,4 +33,26 @@ export function openStores(sql: SqlStorage): ObjectStores {
     acked: new AckedSeqs(sql, frames),
     sessions: new SessionStore(sql, bufferedPerSession),
   };
+}
+
+/** Creates or upgrades the stores' tables unless this release already did. */
+function prepareTables(sql: SqlStorage): void {
+  const tables = new Set(
+    sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .toArray()
+      .map((r) => r.name),
+  );
+  if (tables.has("meta")) {
+    const [row] = sql.exec<{ value: number }>("SELECT value FROM meta WHERE key = 'schema'").toArray();
+    if (row?.value === STREAM_STATE_SCHEMA) return;
+  }
+  // A new object has nothing to upgrade: it only creates.
+  const fresh = !["buffer", "relays", "acked_ranges", "sessions"].some((t) => tables.has(t));
+  ObjectMeta.prepare(sql);
+  AckedSeqs.prepare(sql, fresh);
+  SessionStore.prepare(sql);
+  // Not stamped while the buffer's upgrade waits for it to empty: the next wake-up tries again.
+  if (!SampleBuffer.prepare(sql, fresh)) return;
+  sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", STREAM_STATE_SCHEMA);
 }
