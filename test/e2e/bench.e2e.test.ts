@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { BenchResults } from "../../tools/bench/results.ts";
+import { TARGETS_NOTE } from "../../tools/bench/markdown.ts";
+import { type BenchResults, checkTargets, EXPLAINING_SECTIONS } from "../../tools/bench/results.ts";
 import { runNpmScript } from "./support/npm-script";
 
 const dir = mkdtempSync(join(tmpdir(), "zander-bench-e2e-"));
@@ -18,6 +19,9 @@ describe("npm run bench -- --quick", () => {
     expect(stdout).toMatch(
       /\| samples\/frame \| relays \| parse ceiling samples\/s .* full\/parse \| full\/SQLite/,
     );
+    // The goals table says what a "no" means and where BENCHMARKS.md explains each miss.
+    expect(stdout).toContain(TARGETS_NOTE);
+    expect(stdout).toContain("| target | goal | measured | met | why not (BENCHMARKS.md) |");
 
     const results = JSON.parse(readFileSync(json, "utf8")) as BenchResults;
     expect(results.matrix.map((r) => [r.samples, r.relays])).toEqual([
@@ -56,6 +60,16 @@ describe("npm run bench -- --quick", () => {
     expect(results.overload.samplesPerS).toBeGreaterThan(0);
 
     const markdown = readFileSync(out, "utf8");
+    expect(markdown).toContain(TARGETS_NOTE);
+    const handWritten = readFileSync("BENCHMARKS.md", "utf8");
+    for (const {
+      name,
+      explained: { section, point },
+    } of checkTargets(results)) {
+      expect(EXPLAINING_SECTIONS).toContain(section);
+      expect(handWritten, name).toContain(`\n## ${section}`);
+      expect(handWritten, name).toContain(`\n- **${point}`);
+    }
     expect(markdown).toContain("<!-- bench:begin");
     expect(markdown).toContain("QUICK run");
     expect(markdown).toMatch(/workerd \d+\.\d+/);

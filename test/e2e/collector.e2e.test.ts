@@ -119,7 +119,10 @@ describe("README, Local Prometheus and Alertmanager", () => {
   // The README's commands, run in a copy of the repository (a .dev.vars of its own) on the test's ports.
   const readme = readFileSync("README.md", "utf8");
   const section = readme.slice(readme.indexOf("### Local Prometheus and Alertmanager"));
-  const commands = (/```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? "").trim().split("\n");
+  const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => (m[1] as string).trim());
+  const commands = (blocks[0] ?? "").split("\n");
+  // "Other ports": a copy of the config with the Worker's and Alertmanager's ports changed.
+  const portsCommand = blocks[1] ?? "";
   const onTestPorts = (command: string) =>
     command.replace("127.0.0.1:9090", "127.0.0.1:19091").replace("127.0.0.1:9093", "127.0.0.1:19095");
   const daemons: Daemon[] = [];
@@ -180,6 +183,39 @@ describe("README, Local Prometheus and Alertmanager", () => {
     const [amBin, ...amArgs] = onTestPorts(commands[2] as string).split(" ");
     expect(amBin).toBe("prometheus-alertmanager");
     daemons.push(await startDaemon(amBin as string, amArgs, "http://127.0.0.1:19095/-/ready", 30_000, root));
+  });
+
+  it("on other ports: scrapes the Worker and alerts the Alertmanager of the copied config, with the rules", async () => {
+    expect(portsCommand.split("\n")).toHaveLength(1);
+    await exec("sh", ["-c", portsCommand], { cwd: root });
+    const config = join(root, ".tmp", "prometheus.local.yml");
+    const check = await tool("promtool", ["check", "config", config]);
+    expect(check.code, check.output).toBe(0);
+    expect(check.output).toContain("SUCCESS: 2 rule files found");
+    // The README's Prometheus command with the copy, on a port and storage of its own beside the first one.
+    const [bin, ...args] = (commands[1] as string)
+      .replace("collector/prometheus.local.yml", ".tmp/prometheus.local.yml")
+      .replace(".tmp/prometheus ", ".tmp/prometheus-ports ")
+      .replace("127.0.0.1:9090", "127.0.0.1:19097")
+      .split(" ");
+    daemons.push(await startDaemon(bin as string, args, "http://127.0.0.1:19097/-/ready", 30_000, root));
+    const api = async <T>(path: string): Promise<T> =>
+      ((await (await fetch(`http://127.0.0.1:19097/api/v1/${path}`)).json()) as { data: T }).data;
+    const rules = await api<{ groups: unknown[] }>("rules");
+    expect(rules.groups.length).toBeGreaterThan(0);
+    let scrapeUrls: string[] = [];
+    let alertmanagers: string[] = [];
+    for (let i = 0; i < 50 && (scrapeUrls.length === 0 || alertmanagers.length === 0); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 200));
+      scrapeUrls = (await api<{ activeTargets: { scrapeUrl: string }[] }>("targets")).activeTargets.map(
+        (t) => t.scrapeUrl,
+      );
+      alertmanagers = (
+        await api<{ activeAlertmanagers: { url: string }[] }>("alertmanagers")
+      ).activeAlertmanagers.map((a) => a.url);
+    }
+    expect(scrapeUrls).toEqual(["http://127.0.0.1:8788/metrics"]);
+    expect(alertmanagers).toEqual(["http://127.0.0.1:9094/api/v2/alerts"]);
   });
 });
 
