@@ -59,7 +59,7 @@ const total = (samples: Record<string, number>) => Object.values(samples).reduce
 function readmeReplayCommand(): string[] {
   const line = readFileSync("README.md", "utf8")
     .split("\n")
-    .find((l) => l.startsWith("npm run sim -- ") && l.includes("--replay"));
+    .find((l) => l.startsWith("npm run sim -- ") && l.includes("--replay recording.csv"));
   if (!line) throw new Error("README shows no `npm run sim -- ... --replay` command");
   return line.slice("npm run sim -- ".length).trim().split(/\s+/);
 }
@@ -171,6 +171,37 @@ describe("npm run sim -- --replay against wrangler dev", () => {
       `LOSS CHECK   PASSED: ${total(short.samples)} expected, ${total(short.samples)} stored`,
     );
     expect(stdout).toContain("t, ch and v compared exactly");
+  });
+
+  it("plays the README's live-view demo (the bundled recording, --now) as if it were happening now", async () => {
+    const line = readFileSync("README.md", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("npm run sim -- ") && l.includes("--now"));
+    expect(line).toBeDefined();
+    const startedAt = Date.now();
+    // The README's words, against this server and 40 times faster (two minutes of recording in three seconds).
+    const args = (line as string).slice("npm run sim -- ".length).trim().split(/\s+/);
+    const { code, stdout, stderr } = await runSimCli([
+      ...args,
+      "--url",
+      server.url,
+      "--speed",
+      "40",
+      "--json",
+    ]);
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(stdout) as ReplayReport;
+    expect(report.recording).toMatchObject({
+      channels: ["acc_x", "acc_y", "acc_z"],
+      rows: 6_000,
+      samples: 18_000,
+    });
+    expect(report.lossCheck).toMatchObject({ ok: true, stored: 18_000, missing: 0, duplicates: 0 });
+    const token = await mintToken({ secret: SECRET, userId: "demo-u0", role: "consumer" });
+    const times = (await readStoredSamples(server.url, "demo-u0", token)).map((s) => Number(s.t));
+    // Shifted to the moment the replay started: the first row is now, the last two minutes later.
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(startedAt);
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThan(119_000);
   });
 
   it("catches a channel lost from D1, a sample stored twice and a value that was never sent", async () => {
@@ -288,11 +319,17 @@ describe("--replay and --speed options", () => {
     );
 
   it("replays at the recorded speed with 100 rows per frame unless told otherwise", () => {
-    expect(parse("--replay", "rec.csv").replay).toEqual({ file: "rec.csv", speed: 1, samplesPerFrame: null });
-    expect(parse("--replay", "rec.csv", "--speed", "max", "--samples", "50").replay).toEqual({
+    expect(parse("--replay", "rec.csv").replay).toEqual({
+      file: "rec.csv",
+      speed: 1,
+      samplesPerFrame: null,
+      now: false,
+    });
+    expect(parse("--replay", "rec.csv", "--speed", "max", "--samples", "50", "--now").replay).toEqual({
       file: "rec.csv",
       speed: null,
       samplesPerFrame: 50,
+      now: true,
     });
     expect(parse("--replay", "rec.csv", "--speed", "0.5").replay?.speed).toBe(0.5);
     expect(parse().replay).toBeUndefined();
@@ -308,6 +345,7 @@ describe("--replay and --speed options", () => {
       '--speed must be a number from 0.001 to 1000000 or max, got "fast"',
     );
     rejects(["--speed", "2"], "--speed is for --replay");
+    rejects(["--now"], "--now is for --replay");
     rejects(["--replay", ""], "--replay needs the path of a CSV file");
     for (const option of ["--users", "--relays", "--consumers", "--rate", "--duration", "--frames"]) {
       rejects(

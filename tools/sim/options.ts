@@ -46,6 +46,8 @@ export interface ReplayOptions {
   speed: number | null;
   /** Samples per frame when --samples was given; null: 100 rows' worth, at most HARD_LIMITS.samples. */
   samplesPerFrame: number | null;
+  /** --now: times shifted so that the first row is the moment the replay starts (a live demo). */
+  now: boolean;
 }
 
 /** Hard caps: a typo must not turn a load test into a denial of service against production. */
@@ -99,6 +101,7 @@ Replaying a recording instead (one relay of one user; --users, --relays, --consu
                         time: epoch milliseconds, then a number or nothing per channel; the loss check then
                         wants every value back exactly, at its time and channel
   --speed N|max         N times the recorded speed (default 1), or max: as fast as acks allow
+  --now                 shift the file's times so that its first row is now: the live view shows it live
 
 Exit status: 0 when frames were acked and the loss check passed, 1 when samples were missing or duplicated
 (or could not be verified), no frame was acked (with --replay: a sample of the file was not acked), or the server
@@ -132,6 +135,7 @@ export const CLI_OPTIONS = {
   help: { type: "boolean", short: "h", default: false },
   replay: { type: "string" },
   speed: { type: "string" },
+  now: { type: "boolean", default: false },
 } as const;
 
 /** Options that shape generated load: a replay is one relay of one user, sending the file's frames. */
@@ -161,7 +165,7 @@ export function parseSimArgs(
   }
   if (values.help) return "help";
   const given = new Set(tokens.flatMap((t) => (t.kind === "option" ? [t.name] : [])));
-  const replay = parseReplay(values.replay, values.speed, values.samples, given);
+  const replay = parseReplay(values.replay, values.speed, values.samples, values.now, given);
 
   const url = parseUrl(values.url);
   const users = int("--users", values.users, 1, HARD_LIMITS.users);
@@ -202,10 +206,12 @@ function parseReplay(
   file: string | undefined,
   speed: string | undefined,
   samples: string | undefined,
+  now: boolean,
   given: ReadonlySet<string>,
 ): ReplayOptions | undefined {
   if (file === undefined) {
     if (speed !== undefined) throw new OptionsError("--speed is for --replay");
+    if (now) throw new OptionsError("--now is for --replay");
     return undefined;
   }
   if (file.trim() === "") throw new OptionsError("--replay needs the path of a CSV file");
@@ -217,6 +223,7 @@ function parseReplay(
     file,
     speed: speed === "max" ? null : num("--speed", speed ?? "1", 0.001, HARD_LIMITS.speed, "or max"),
     samplesPerFrame: samples === undefined ? null : int("--samples", samples, 1, HARD_LIMITS.samples),
+    now,
   };
 }
 

@@ -7,6 +7,8 @@ export interface ReplayFramesConfig {
   samplesPerFrame: number;
   /** Times the recorded speed; null sends each frame as soon as the relay's window allows. */
   speed: number | null;
+  /** Shift every t by (now - the first row's t), now taken when the first row is read. */
+  shiftToNow?: boolean;
 }
 
 /** What a sent frame held, for the exact loss check: sample i is (t[i], channels[ch[i]], v[i]). */
@@ -62,10 +64,11 @@ export class ReplayFrames implements FrameSource {
    * for each frame (the relay may send it). Rejects with the reader's error (a bad row).
    */
   async read(rows: AsyncIterable<ReplayRow>, onQueued: () => void): Promise<void> {
-    const { channels, samplesPerFrame, speed } = this.config;
+    const { channels, samplesPerFrame, speed, shiftToNow } = this.config;
     const names = channels.map((c) => JSON.stringify(c));
     let builder = new FrameBuilder();
     let firstT: number | null = null;
+    let shift: number | null = null;
     let clock = 0;
     const push = async () => {
       if (builder.count === 0) return;
@@ -82,6 +85,8 @@ export class ReplayFrames implements FrameSource {
       for await (const row of rows) {
         if (this.cancelled) return;
         firstT ??= row.t;
+        shift ??= shiftToNow ? Date.now() - firstT : 0;
+        const t = row.t + shift;
         const rowClock = Math.max(clock, row.t - firstT);
         if (
           speed !== null &&
@@ -94,11 +99,11 @@ export class ReplayFrames implements FrameSource {
         for (let i = 0; i < row.values.length; i++) {
           const v = row.values[i];
           if (v === undefined) continue;
-          const text = `{"t":${row.t},"ch":${names[i]},"v":${jsonNumber(v)}}`;
+          const text = `{"t":${t},"ch":${names[i]},"v":${jsonNumber(v)}}`;
           if (builder.count >= samplesPerFrame || builder.chars + text.length + 1 > MAX_SAMPLES_JSON_CHARS) {
             await push();
           }
-          builder.add(text, row.t, i, v, row.line, clock);
+          builder.add(text, t, i, v, row.line, clock);
         }
       }
       await push();

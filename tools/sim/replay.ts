@@ -77,6 +77,7 @@ export async function runReplay(
     channels: scan.channels,
     samplesPerFrame: samplesPerFrame(replay, scan.channels.length),
     speed: replay.speed,
+    shiftToNow: replay.now,
   });
   const url = socketUrl(options.url, options.relayPath, user.userId, user.relayToken);
   // A wrong URL or secret fails at once, naming why (ConnectionRefusedError), as in a load run.
