@@ -4,7 +4,7 @@ import type { Env } from "../src/env";
 import { rosterLimit, ShardStore } from "../src/metrics/aggregate/shard-store";
 import { pushOtlp } from "../src/metrics/expose/otlp-push";
 import { collectMerged } from "../src/metrics/expose/read-shards";
-import { pushRemoteWrite } from "../src/metrics/expose/remote-write";
+import { EndedSeries, pushRemoteWrite } from "../src/metrics/expose/remote-write";
 
 /** Each push request is aborted after this long (the OpenTelemetry exporter spec's default timeout). */
 const PUSH_TIMEOUT_MS = 10_000;
@@ -22,6 +22,8 @@ import type { ApplyResult, DeltaBatch, ShardState } from "../src/metrics/wire";
  */
 export class MetricsShard extends DurableObject<Env> {
   private readonly store: ShardStore;
+  /** Shard 0: the series of its last remote-write push, for staleness markers. */
+  private readonly ended = new EndedSeries();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -71,7 +73,13 @@ export class MetricsShard extends DurableObject<Env> {
       await Promise.all([
         remoteWrite &&
           this.counted("remote_write_requests", "remote-write", async () => {
-            const { outcomes } = await pushRemoteWrite(remoteWrite, toPromSamples(merged), timestamp, policy);
+            const { outcomes } = await pushRemoteWrite(
+              remoteWrite,
+              toPromSamples(merged),
+              timestamp,
+              policy,
+              this.ended,
+            );
             return outcomes;
           }),
         otlp &&

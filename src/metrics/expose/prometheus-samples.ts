@@ -4,6 +4,8 @@ import type { Labels } from "../wire";
 export interface PromSample {
   labels: Labels;
   value: number;
+  /** A staleness marker (remote-write only): the series ended; `value` is ignored. */
+  stale?: true;
 }
 
 /**

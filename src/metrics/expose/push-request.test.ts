@@ -1,6 +1,7 @@
+import { uncompress } from "snappyjs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { postPush, retryAfterMs } from "./push-request";
-import { pushRemoteWrite } from "./remote-write";
+import { EndedSeries, pushRemoteWrite } from "./remote-write";
 
 /** A receiver answering from a script, one entry per request (the last repeats); records each request. */
 function receiver(script: (n: number, body: Uint8Array) => Response | "hang") {
@@ -110,5 +111,23 @@ describe("pushRemoteWrite", () => {
     expect(outcomes).toEqual(["rejected", "success", "success", "success"]);
     expect(seen.map((b) => b.length > 0)).toHaveLength(5);
     expect(seen[2]?.length).toBeLessThan(seen[1]?.length ?? 0);
+  });
+
+  it("marks a series that is gone since the last push stale, once", async () => {
+    const bodies = receiver(() => new Response(null, { status: 204 }));
+    const ended = new EndedSeries();
+    const policy = { timeoutMs: 1_000, deadline: Date.now() + 3_000, backoffMs: 10 };
+    const push = async (names: string[]) => {
+      const samples = names.map((n) => ({ labels: { __name__: "m", series: n }, value: 1 }));
+      await pushRemoteWrite(target, samples, 1_700_000_000_000, policy, ended);
+      return new TextDecoder("latin1").decode(uncompress(bodies.at(-1) as Uint8Array));
+    };
+    // Field 1 of Sample, wire type 1 (0x09), then the NaN 0x7ff0000000000002 little-endian.
+    const STALE = "\x09\x02\x00\x00\x00\x00\x00\xf0\x7f";
+    expect(await push(["alpha", "beta"])).not.toContain(STALE);
+    const second = await push(["alpha"]);
+    expect(second.split(STALE)).toHaveLength(2);
+    expect(second).toContain("beta");
+    expect(await push(["alpha"])).not.toContain(STALE);
   });
 });

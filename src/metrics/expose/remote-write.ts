@@ -20,6 +20,7 @@ export async function pushRemoteWrite(
   samples: PromSample[],
   timestampMs: number,
   policy: Omit<PushPolicy, "retryable">,
+  ended?: EndedSeries,
 ): Promise<{ outcomes: PushOutcome[]; series: number }> {
   const headers: Record<string, string> = {
     "Content-Encoding": "snappy",
@@ -30,10 +31,11 @@ export async function pushRemoteWrite(
   if (target.username || target.password) {
     headers.Authorization = `Basic ${btoa(`${target.username}:${target.password}`)}`;
   }
-  const labelled = samples.map((s) => ({
+  const current: PromSample[] = samples.map((s) => ({
     labels: { ...exported(s.labels), job: target.job, instance: target.instance },
     value: s.value,
   }));
+  const labelled = ended ? [...current, ...ended.markers(current)] : current;
   const outcomes: PushOutcome[] = [];
   const send = async (batch: typeof labelled): Promise<void> => {
     const body = compress(encodeWriteRequest(batch, timestampMs));
@@ -62,4 +64,28 @@ function exported(labels: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(labels)) out[k === "job" || k === "instance" ? `exported_${k}` : k] = v;
   return out;
+}
+
+/**
+ * The series of the last push: one that is gone from this push gets a staleness marker, once, so a receiver
+ * ends it at once instead of holding its last value for five minutes (remote-write 1.0, "Stale markers").
+ * In memory: after a restart of the pusher, series that vanished across it are not marked (as in Prometheus).
+ */
+export class EndedSeries {
+  #last = new Map<string, PromSample["labels"]>();
+
+  markers(current: readonly PromSample[]): PromSample[] {
+    const now = new Map(current.map((s) => [seriesKey(s.labels), s.labels]));
+    const ended: PromSample[] = [];
+    for (const [key, labels] of this.#last) if (!now.has(key)) ended.push({ labels, value: 0, stale: true });
+    this.#last = now;
+    return ended;
+  }
+}
+
+function seriesKey(labels: PromSample["labels"]): string {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}\u0000${labels[k]}`)
+    .join("\u0001");
 }

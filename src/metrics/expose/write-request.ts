@@ -26,7 +26,8 @@ export function encodeWriteRequest(samples: PromSample[], timestampMs: number): 
       series.bytes(1, label.finish());
     }
     sample.reset();
-    sample.double(1, s.value);
+    if (s.stale) sample.fixed64(1, STALE_NAN);
+    else sample.double(1, s.value);
     sample.varintField(2, timestampMs);
     series.bytes(2, sample.finish());
     out.bytes(1, series.finish());
@@ -35,6 +36,8 @@ export function encodeWriteRequest(samples: PromSample[], timestampMs: number): 
 }
 
 const utf8 = new TextEncoder();
+/** Prometheus' staleness marker: the NaN with bits 0x7ff0000000000002, little-endian (JS cannot keep NaN bits). */
+const STALE_NAN = new Uint8Array([0x02, 0, 0, 0, 0, 0, 0xf0, 0x7f]);
 
 class ProtoWriter {
   private buf = new Uint8Array(256);
@@ -66,6 +69,13 @@ class ProtoWriter {
     this.view8.setFloat64(0, value, true);
     this.ensure(8);
     this.buf.set(new Uint8Array(this.view8.buffer), this.len);
+    this.len += 8;
+  }
+
+  fixed64(field: number, bytes: Uint8Array): void {
+    this.varint((field << 3) | 1);
+    this.ensure(8);
+    this.buf.set(bytes, this.len);
     this.len += 8;
   }
 
