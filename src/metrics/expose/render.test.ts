@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { LATENCY_BUCKETS_S } from "../../src/metrics/catalogue";
-import { mergeShardStates } from "../../src/metrics/expose/merge";
-import { renderPrometheusText, toPromSamples } from "../../src/metrics/expose/render";
-import { seriesKey } from "../../src/metrics/wire";
-import { samples, userGauges } from "./support";
+import { samples, userGauges } from "../../../test/metrics/support";
+import { LATENCY_BUCKETS_S } from "../catalogue";
+import { seriesKey } from "../wire";
+import { mergeShardStates } from "./merge";
+import { renderPrometheusText, toPromSamples } from "./render";
 
 const latency = (counts: number[], sum: number) => ({
   name: "ws_message_latency_seconds",

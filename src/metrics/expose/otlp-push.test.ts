@@ -1,8 +1,8 @@
 import { ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { OtlpTarget } from "../../src/config";
-import { mergeShardStates } from "../../src/metrics/expose/merge";
-import { pushOtlp } from "../../src/metrics/expose/otlp-push";
+import type { OtlpTarget } from "../../config";
+import { mergeShardStates } from "./merge";
+import { pushOtlp } from "./otlp-push";
 
 // Runs inside workerd: the serializer and CompressionStream work there without code generation. The end-to-end
 // test (test/e2e/metrics-otlp.e2e.test.ts) decodes real pushes; this covers the answers a receiver can give.

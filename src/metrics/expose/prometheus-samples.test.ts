@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { samplesFromText } from "../../src/metrics/expose/prometheus-samples";
+import { samplesFromText } from "./prometheus-samples";
 
 describe("samplesFromText", () => {
   it("reads names, escaped label values and special values as the serializer writes them", () => {
