@@ -181,6 +181,21 @@ interface CollectorConfig {
   service: { extensions: string[]; pipelines: Record<string, Record<string, string[]>> };
 }
 
+/**
+ * Component types of otelcol-contrib these files may use, with the first minor release that accepts the name
+ * (0: all releases since v0.100). From the contrib changelog: the lower snake case renames of
+ * open-telemetry/opentelemetry-collector-contrib#45339 (`otlphttp` became `otlp_http` in v0.144.0,
+ * `prometheusremotewrite` became `prometheus_remote_write` in v0.154.0, the old names kept as deprecated aliases).
+ */
+const CONTRIB_TYPES: Record<string, number> = {
+  prometheus: 0,
+  memory_limiter: 0,
+  health_check: 0,
+  basicauth: 0,
+  otlp_http: 144,
+  prometheus_remote_write: 154,
+};
+
 describe.each([
   ["otel-collector.yaml", otelCollectorYaml, "prometheus_remote_write", "PROMETHEUS_REMOTE_WRITE"],
   ["otel-collector.otlp.yaml", otelCollectorOtlpYaml, "otlp_http/grafana_cloud", "OTLP"],
@@ -190,12 +205,24 @@ describe.each([
 
   it("uses current component names, and every component it names is defined", () => {
     expect(yaml).not.toMatch(/prometheusremotewrite|otlphttp/);
-    expect(config.processors).toBeUndefined();
     const pipeline = config.service.pipelines.metrics as Record<string, string[]>;
+    expect(pipeline.processors).toEqual(["memory_limiter"]);
+    expect(config.processors).toHaveProperty(["memory_limiter"]);
     expect(pipeline.exporters).toEqual([exporterName]);
     for (const r of pipeline.receivers ?? []) expect(config.receivers).toHaveProperty([r]);
     for (const e of config.service.extensions) expect(config.extensions).toHaveProperty([e]);
     expect(exporter.auth).toEqual({ authenticator: "basicauth/grafana_cloud" });
+  });
+
+  it("names only components of the otelcol-contrib version its header asks for", () => {
+    const version = Number(/Needs otelcol-contrib v0\.(\d+)\.0 or later/.exec(yaml)?.[1]);
+    expect(version).toBeGreaterThan(0);
+    const sections = [config.receivers, config.processors ?? {}, config.exporters, config.extensions];
+    for (const id of sections.flatMap((section) => Object.keys(section))) {
+      const type = id.split("/")[0] as string;
+      expect(CONTRIB_TYPES, `component type ${type}`).toHaveProperty([type]);
+      expect(CONTRIB_TYPES[type], `${type} needs v0.${CONTRIB_TYPES[type]}.0`).toBeLessThanOrEqual(version);
+    }
   });
 
   it("keeps resource attributes off the series (job and instance still come from the scrape)", () => {
