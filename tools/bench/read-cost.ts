@@ -6,12 +6,10 @@
 // machine: figures to compare, never an assertion), and what each answered.
 //
 //   node tools/bench/read-cost.ts            (run it in its own network namespace on a shared machine)
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { join } from "node:path";
+import { localD1Rows } from "../lib/local-d1.ts";
 import { mintToken } from "../lib/token.ts";
 import { startWranglerDev } from "../lib/wrangler-dev.ts";
 import { groupCpuSeconds } from "./wrangler-server.ts";
@@ -19,7 +17,6 @@ import { groupCpuSeconds } from "./wrangler-server.ts";
 const PORT = 18391;
 const SECRET = "bench-read-cost-secret-0123456789abcdef";
 const T0 = 1_763_700_000_000;
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const DAY = 86_400_000;
 /** Each request runs this many times: /proc counts CPU in 10 ms ticks. */
 const REPEAT = 5;
@@ -121,24 +118,9 @@ async function runJobUntil(count: () => Promise<number | undefined>, what: strin
   }
 }
 
-/** The first column of each row of a query on the local D1 (`wrangler d1 execute --local`). */
+/** The first column of each row of a query on the local D1. */
 async function rows(sql: string): Promise<(number | undefined)[]> {
-  const { stdout } = await promisify(execFile)(
-    join(root, "node_modules", ".bin", "wrangler"),
-    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql],
-    {
-      cwd: root,
-      // wrangler needs the Node 22 of node_modules/.bin, ahead of the machine's own.
-      env: {
-        ...process.env,
-        PATH: `${join(root, "node_modules", ".bin")}${delimiter}${process.env.PATH ?? ""}`,
-        CI: "true",
-        WRANGLER_SEND_METRICS: "false",
-      },
-    },
-  );
-  const results = (JSON.parse(stdout) as { results: Record<string, number>[] }[])[0]?.results ?? [];
-  return results.map((r) => Object.values(r)[0]);
+  return (await localD1Rows(persistTo, sql)).map((r) => Object.values(r)[0]);
 }
 
 type Sample = { t: number; ch: string; v: number };

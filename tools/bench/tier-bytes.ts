@@ -6,18 +6,15 @@
 // what was sent. Prints figures, never asserts.
 //
 //   node tools/bench/tier-bytes.ts            (run it in its own network namespace on a shared machine)
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { join } from "node:path";
+import { localD1Rows } from "../lib/local-d1.ts";
 import { mintToken } from "../lib/token.ts";
 import { startWranglerDev, type WranglerDev } from "../lib/wrangler-dev.ts";
 
 const PORT = 18392;
 const SECRET = "bench-tier-bytes-secret-0123456789abcdef";
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** 2025-11-21 00:00 UTC: old enough for every hour to be settled and moved. */
 const T0 = 1_763_683_200_000;
 const HOURS = 6;
@@ -89,7 +86,7 @@ for (const shape of shapes) {
   try {
     console.log(`\n${shape.name}: ${data.length.toLocaleString()} samples (${HOURS} h of 3 axes at 12.5 Hz)`);
     await ingest(dev, shape.user, shape.frame);
-    const d1 = (sql: string) => rows(persistTo, sql);
+    const d1 = (sql: string) => localD1Rows(persistTo, sql);
     await report(d1, shape.user, "as flushed");
     await runJob(dev, d1);
     await report(d1, shape.user, "after compaction");
@@ -206,23 +203,4 @@ async function sameAsSent(dev: WranglerDev, user: string): Promise<string> {
   const back = got.map(key).sort();
   const equal = sent.length === back.length && sent.every((k, i) => k === back[i]);
   return `${got.length.toLocaleString()} samples, ${equal ? "identical to" : "DIFFERENT from"} what was sent`;
-}
-
-/** Rows of a query on the local D1 (`wrangler d1 execute --local`, as an operator would run it). */
-async function rows(persistTo: string, sql: string): Promise<Record<string, number>[]> {
-  const { stdout } = await promisify(execFile)(
-    join(root, "node_modules", ".bin", "wrangler"),
-    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql],
-    {
-      cwd: root,
-      // wrangler needs the Node 22 of node_modules/.bin, ahead of the machine's own.
-      env: {
-        ...process.env,
-        PATH: `${join(root, "node_modules", ".bin")}${delimiter}${process.env.PATH ?? ""}`,
-        CI: "true",
-        WRANGLER_SEND_METRICS: "false",
-      },
-    },
-  );
-  return (JSON.parse(stdout) as { results: Record<string, number>[] }[])[0]?.results ?? [];
 }
