@@ -17,7 +17,7 @@ describe("npm run bench -- --quick", () => {
     const { code, stdout, stderr } = await runNpmScript("bench", ["--quick", "--json", json, "--out", out]);
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(
-      /\| samples\/frame \| relays \| parse ceiling samples\/s .* full\/parse \| full\/SQLite/,
+      /\| samples\/frame \| relays \| parse ceiling samples\/s .* full\/parse \| full\/SQLite \| Node peer samples\/s \| full\/peer/,
     );
     // The goals table says what a "no" means and where BENCHMARKS.md explains each miss.
     expect(stdout).toContain(TARGETS_NOTE);
@@ -31,7 +31,7 @@ describe("npm run bench -- --quick", () => {
       [100, 10],
     ]);
     for (const row of results.matrix) {
-      for (const cell of [row.parse, row.sqlite, row.pipeline]) {
+      for (const cell of [row.parse, row.sqlite, row.pipeline, row.peer]) {
         expect(cell.samplesPerS, `${cell.target} ${row.samples}x${row.relays}`).toBeGreaterThan(0);
         expect(cell.errors).toEqual({});
       }

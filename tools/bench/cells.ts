@@ -3,13 +3,14 @@ import type { SimOptions } from "../sim/options.ts";
 import { runLoad, sleep } from "../sim/run.ts";
 import type { BenchServer } from "./wrangler-server.ts";
 
-/** What a cell measures against: one of the two ceilings, or the real Worker. */
-export type Target = "parse" | "sqlite" | "pipeline";
+/** What a cell measures against: one of the two ceilings, the real Worker, or the hand-written Node peer. */
+export type Target = "parse" | "sqlite" | "pipeline" | "peer";
 
 export const RELAY_PATHS: Record<Target, string> = {
   parse: "/bench/ceiling/parse",
   sqlite: "/bench/ceiling/sqlite",
   pipeline: "/v1/relay",
+  peer: "/v1/relay",
 };
 
 export interface CellSpec {

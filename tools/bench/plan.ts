@@ -39,6 +39,8 @@ export const TARGETS = {
   fanoutP99Ms: 10,
   /** "Flat": the most expensive user count costs at most this much more per sample than the cheapest. */
   costSpread: 1.5,
+  /** Throughput against the hand-written Node peer, in every matrix cell. */
+  timesPeer: 1.5,
 } as const;
 
 export function benchPlan(quick: boolean, cellSeconds?: number): BenchPlan {

@@ -11,6 +11,8 @@ export interface MatrixRow {
   parse: CellResult;
   sqlite: CellResult;
   pipeline: CellResult;
+  /** The same load on tools/bench/peer/node-peer.ts. */
+  peer: CellResult;
 }
 
 export interface BenchResults {
@@ -84,6 +86,21 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
       measured: `${pct(ratio(p, best100.parse.samplesPerS))} ${where}`,
       met: ratio(p, best100.parse.samplesPerS) >= TARGETS.shareOfParseCeiling,
       explained: { section: BOUNDS, point: "100 samples per frame" },
+    });
+  }
+  if (r.matrix.length) {
+    const worst = r.matrix.reduce((a, b) =>
+      ratio(b.pipeline.samplesPerS, b.peer.samplesPerS) < ratio(a.pipeline.samplesPerS, a.peer.samplesPerS)
+        ? b
+        : a,
+    );
+    const least = ratio(worst.pipeline.samplesPerS, worst.peer.samplesPerS);
+    checks.push({
+      name: "against a hand-written Node.js server (ws + SQLite WAL, a transaction per frame)",
+      target: `≥ ${TARGETS.timesPeer}× in every cell`,
+      measured: `${least.toFixed(2)}× at least (${worst.samples} samples/frame, ${worst.relays} relays)`,
+      met: least >= TARGETS.timesPeer,
+      explained: { section: BOUNDS, point: "The Node peer" },
     });
   }
   const at1 = r.matrix.filter((row) => row.samples === 1);

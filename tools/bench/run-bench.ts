@@ -12,6 +12,7 @@ import { type CellContext, type CellResult, type CellSpec, runCell, type Target 
 import { describeMachine } from "./machine.ts";
 import { matrixTable, mergeIntoDocument, renderGenerated, targetsTable } from "./markdown.ts";
 import { measureMetricsRender, type RenderResult } from "./metrics-render.ts";
+import { startNodePeer } from "./peer/start-peer.ts";
 import { benchPlan } from "./plan.ts";
 import type { BenchResults, MatrixRow, OperatorResult } from "./results.ts";
 import { measureStorage } from "./storage.ts";
@@ -88,6 +89,11 @@ if (started.length < servers.length) {
   throw (servers.find((s) => s.status === "rejected") as PromiseRejectedResult).reason;
 }
 let [server, defaultServer] = started as [BenchServer, BenchServer];
+// The hand-written peer (port + 2), a third server beside the two ceilings: what a team would write instead.
+const peer = await startNodePeer({ port: port + 2, dir: workDir, secret }).catch(async (err) => {
+  await Promise.all([server.stop(), defaultServer.stop(), peer.stop()]);
+  throw err;
+});
 
 try {
   const ctx: CellContext = {
@@ -106,7 +112,7 @@ try {
     );
   }
   const cell = async (spec: CellSpec): Promise<CellResult> => {
-    const result = await runCell(ctx, spec);
+    const result = await runCell(spec.target === "peer" ? { ...ctx, server: peer } : ctx, spec);
     log(
       `bench: ${spec.target.padEnd(8)} ${String(spec.samples).padStart(4)} samples/frame ` +
         `${String(spec.relays).padStart(4)} relays ${spec.consumers ? `${spec.consumers} consumers ` : ""}` +
@@ -143,6 +149,7 @@ try {
         parse: await cell(load("parse", samples, relays)),
         sqlite: await cell(load("sqlite", samples, relays)),
         pipeline: await cell(load("pipeline", samples, relays)),
+        peer: await cell(load("peer", samples, relays)),
       });
     }
   }
@@ -215,6 +222,6 @@ try {
     log(`bench: wrote ${out}`);
   }
 } finally {
-  await Promise.all([server.stop(), defaultServer.stop()]);
+  await Promise.all([server.stop(), defaultServer.stop(), peer.stop()]);
   rmSync(workDir, { recursive: true, force: true });
 }
