@@ -14,7 +14,7 @@ export interface ObjectStores {
 /**
  * Bump when a store's `prepare` changes: an object whose tables were prepared by an earlier release prepares
  * them again, once. An object of this release reads one row to know its tables are ready, where preparing them
- * took a dozen statements per wake-up (measured: a fifth of the runtime's CPU with 1,000 users).
+ * took a dozen statements per wake-up (BENCHMARKS.md, "Where per-user cost goes").
  */
 export const STREAM_STATE_SCHEMA = 1;
 
