@@ -39,7 +39,13 @@ describe("frame columns (the buffer's flush form)", () => {
     const bytes = encodeFrameColumns([{ t: 1, ch: "a", v: 1 }]);
     expect(() => decodeFrameColumns(bytes.subarray(0, bytes.length - 1))).toThrow(/bytes, \d+ expected/);
     const wrong = bytes.slice();
-    new DataView(wrong.buffer).setUint16(wrong.length - 2, 7, true);
+    new DataView(wrong.buffer).setUint32(wrong.length - 4, 7, true);
     expect(() => decodeFrameColumns(wrong)).toThrow(/names channel 7 of 1/);
+  });
+
+  it("keep a channel per sample past 65,536 of them", () => {
+    const samples = Array.from({ length: 70_000 }, (_, i) => ({ t: i, ch: `c${i}`, v: i }));
+    const { channels, ch } = decodeFrameColumns(encodeFrameColumns(samples));
+    expect(channels[ch[69_999] as number]).toBe("c69999");
   });
 });

@@ -5,16 +5,16 @@ import type { Sample } from "../../protocol/frames";
  * the flush never parses JSON again (docs/storage-format.md, "The buffer"). Layout, little-endian:
  *
  *   u32 n, u32 channels, then per channel: u16 byte length + its UTF-8 name; zero padding to a multiple of 8;
- *   f64 t[n]; f64 v[n]; u16 channel index[n].
+ *   f64 t[n]; f64 v[n]; u32 channel index[n].
  *
- * 18 bytes per sample plus the channel names once; a frame holds at most 65,535 distinct channels.
+ * 20 bytes per sample plus the channel names once (u32 indexes: a frame may name a channel per sample).
  */
 export interface FrameColumns {
   channels: string[];
   t: Float64Array;
   v: Float64Array;
   /** Index into `channels` of each sample. */
-  ch: Uint16Array;
+  ch: Uint32Array;
 }
 
 const encoder = new TextEncoder();
@@ -24,13 +24,12 @@ export function encodeFrameColumns(samples: readonly Sample[]): Uint8Array {
   const n = samples.length;
   const index = new Map<string, number>();
   const names: Uint8Array[] = [];
-  const ch = new Uint16Array(n);
+  const ch = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     const name = (samples[i] as Sample).ch;
     let k = index.get(name);
     if (k === undefined) {
       k = names.length;
-      if (k > 0xffff) throw new RangeError("a frame holds at most 65,536 distinct channels");
       index.set(name, k);
       names.push(encoder.encode(name));
     }
@@ -39,7 +38,7 @@ export function encodeFrameColumns(samples: readonly Sample[]): Uint8Array {
   let head = 8;
   for (const name of names) head += 2 + name.length;
   head = Math.ceil(head / 8) * 8;
-  const out = new Uint8Array(head + 16 * n + 2 * n);
+  const out = new Uint8Array(head + 20 * n);
   const view = new DataView(out.buffer);
   view.setUint32(0, n, true);
   view.setUint32(4, names.length, true);
@@ -53,7 +52,7 @@ export function encodeFrameColumns(samples: readonly Sample[]): Uint8Array {
     const s = samples[i] as Sample;
     view.setFloat64(head + 8 * i, s.t, true);
     view.setFloat64(head + 8 * (n + i), s.v, true);
-    view.setUint16(head + 16 * n + 2 * i, ch[i] as number, true);
+    view.setUint32(head + 16 * n + 4 * i, ch[i] as number, true);
   }
   return out;
 }
@@ -71,18 +70,18 @@ export function decodeFrameColumns(bytes: Uint8Array): FrameColumns {
     at += 2 + length;
   }
   const head = Math.ceil(at / 8) * 8;
-  if (bytes.byteLength !== head + 18 * n) {
+  if (bytes.byteLength !== head + 20 * n) {
     throw new RangeError(
-      `frame columns: ${bytes.byteLength} bytes, ${head + 18 * n} expected for ${n} samples`,
+      `frame columns: ${bytes.byteLength} bytes, ${head + 20 * n} expected for ${n} samples`,
     );
   }
   const t = new Float64Array(n);
   const v = new Float64Array(n);
-  const ch = new Uint16Array(n);
+  const ch = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     t[i] = view.getFloat64(head + 8 * i, true);
     v[i] = view.getFloat64(head + 8 * (n + i), true);
-    const k = view.getUint16(head + 16 * n + 2 * i, true);
+    const k = view.getUint32(head + 16 * n + 4 * i, true);
     if (k >= count) throw new RangeError(`frame columns: sample ${i} names channel ${k} of ${count}`);
     ch[i] = k;
   }
