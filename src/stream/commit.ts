@@ -1,5 +1,6 @@
 import { ackFrame, errorFrame, samplesFrameText } from "../protocol/frames";
 import type { RowMeter } from "../storage/stream-state/row-meter";
+import type { FrameToBuffer } from "../storage/stream-state/sample-buffer";
 import type { ObjectStores } from "../storage/stream-state/stores";
 import type { PendingOp } from "./commit-queue";
 import type { FanOut } from "./fan-out";
@@ -36,6 +37,7 @@ export class FrameCommitter {
     try {
       storage.transactionSync(() => {
         const { buffer, sessions, acked } = stores();
+        const frames: FrameToBuffer[] = [];
         // Session counts once per batch, not once per frame.
         const sampleCounts = new Map<string, number>();
         const viaHttp = new Set<string>();
@@ -43,7 +45,7 @@ export class FrameCommitter {
           if (op.kind === "samples") {
             const { frame } = op.parsed;
             if (sessions.start(frame.session_id, frame.relay_id, now) === "created") created++;
-            buffer.append(op.parsed, op.print);
+            frames.push(op);
             acked.committed({ relayId: frame.relay_id, seq: frame.seq, print: op.print });
             sampleCounts.set(
               frame.session_id,
@@ -58,6 +60,8 @@ export class FrameCommitter {
             if (sessions.end(op.frame.session_id, now)) ended++;
           }
         }
+        // One buffer row for the batch's frames: a commit writes one row however many frames it holds.
+        buffer.append(frames);
         for (const [sessionId, count] of sampleCounts) sessions.addSamples(sessionId, count);
         // Sessions fed over HTTP have no socket to wait for: idle from their last frame.
         const carried = viaHttp.size > 0 ? this.parts.sockets.carriedSessions() : new Set<string>();

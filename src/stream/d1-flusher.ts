@@ -95,15 +95,14 @@ export class D1Flusher {
       }
       const flushId = meta.pendingFlush?.flushId ?? crypto.randomUUID();
       const flushing = new Map<string, number>();
-      for (const piece of selection.pieces) {
-        const id = piece.frame.sessionId;
-        flushing.set(id, (flushing.get(id) ?? 0) + piece.count);
+      for (const { sessionId, t } of selection.slices) {
+        flushing.set(sessionId, (flushing.get(sessionId) ?? 0) + t.length);
       }
       const sessionRows = sessions.rowsForD1(flushing);
       const startedAt = Date.now();
       let written: FlushedRows;
       try {
-        written = await writeFlushBatch(db, userId, selection.pieces, sessionRows, flushId);
+        written = await writeFlushBatch(db, userId, selection.slices, sessionRows, flushId);
       } catch (err) {
         meta.flushFailures += 1;
         const errorType = d1ErrorType(err);

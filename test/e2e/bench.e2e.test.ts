@@ -38,6 +38,9 @@ describe("npm run bench -- --quick", () => {
       // Every acked sample of the pipeline cell reached D1 within the bound.
       expect(row.pipeline.drainS).not.toBeNull();
       expect(row.pipeline.serverCpuUsPerSample).toBeGreaterThan(0);
+      // The objects' own rows: a commit row and its delete, shared by the frames of a commit, plus bookkeeping.
+      expect(row.pipeline.objectRowsPerFrame).toBeGreaterThan(0);
+      expect(row.pipeline.objectRowsPerFrame).toBeLessThan(2.5);
     }
     expect(results.fanout.fanoutMs.count).toBeGreaterThan(0);
     expect(results.users.map((c) => c.users)).toEqual([1, 10]);

@@ -27,9 +27,9 @@ describe("D1 failure during flush", () => {
 
     const before = Date.now();
     expect(await runFlush(user)).toBe(true);
-    expect(await objectRows(user, "SELECT COUNT(*) AS frames, SUM(n) AS samples FROM buffer")).toEqual([
-      { frames: 5, samples: 20 },
-    ]);
+    expect(
+      await objectRows(user, "SELECT COUNT(*) AS frames, SUM(n) AS samples FROM buffered_frames"),
+    ).toEqual([{ frames: 5, samples: 20 }]);
     expect(await objectRows(user, "SELECT value FROM meta WHERE key = 'flush_failures'")).toEqual([
       { value: 1 },
     ]);
@@ -50,7 +50,7 @@ describe("D1 failure during flush", () => {
     expect(await runFlush(user)).toBe(true);
     const read = await readSamples(user);
     expect(read.body.count).toBe(24);
-    expect(await objectRows(user, "SELECT * FROM buffer")).toEqual([]);
+    expect(await objectRows(user, "SELECT * FROM buffer_commits")).toEqual([]);
     expect(await objectRows(user, "SELECT value FROM meta WHERE key = 'flush_failures'")).toEqual([
       { value: 0 },
     ]);
@@ -66,7 +66,7 @@ describe("D1 failure during flush", () => {
       const meta = new ObjectMeta(state.storage.sql);
       const selection = new SampleBuffer(state.storage.sql).selectForFlush(2_000);
       meta.pendingFlush = selection.end;
-      return selection.pieces;
+      return selection.slices;
     });
     await writeFlushBatch(env.DB, user, pieces, []);
     // More frames arrive before the retry: the retry writes the same selection first, then the rest.

@@ -1,26 +1,13 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { MAX_CHUNK_SPAN_MS, MAX_SAMPLES_PER_CHUNK } from "../../src/storage/d1/chunk-rows";
+import { type FrameSlice, MAX_CHUNK_SPAN_MS, MAX_SAMPLES_PER_CHUNK } from "../../src/storage/d1/chunk-rows";
 import { readSamples } from "../../src/storage/d1/reader";
 import { writeFlushBatch } from "../../src/storage/d1/writer";
-import { columnsOf } from "../../src/storage/stream-state/frame-columns";
-import type { FlushPiece } from "../../src/storage/stream-state/sample-buffer";
+import { frameSlice } from "../../src/storage/stream-state/frame-columns";
 
-function piece(seq: number, count: number, offset: number, take: number, ch: string, dt = 1): FlushPiece {
+function piece(seq: number, count: number, offset: number, take: number, ch: string, dt = 1): FrameSlice {
   const samples = Array.from({ length: count }, (_, i) => ({ t: 1_000 + i * dt, ch, v: seq + i / 10 }));
-  return {
-    frame: {
-      id: seq,
-      relayId: "r1",
-      sessionId: "s1",
-      seq,
-      count,
-      flushed: offset,
-      columns: columnsOf(samples),
-    },
-    offset,
-    count: take,
-  };
+  return frameSlice({ relayId: "r1", sessionId: "s1", seq }, samples, offset, offset + take);
 }
 
 const all = (userId: string) =>

@@ -15,7 +15,7 @@ describe("eviction and restart", () => {
 
     // Like a deploy: the instance goes away and every socket is closed.
     await evictDurableObject(userStub(user), { webSockets: "close" });
-    const stored = await objectRows<{ seq: number }>(user, "SELECT seq FROM buffer");
+    const stored = await objectRows<{ seq: number }>(user, "SELECT seq FROM buffered_frames");
     expect(stored.map((r) => r.seq)).toEqual(expect.arrayContaining(acked));
 
     // What the relay would do: reconnect and resend every frame it has not seen acked (here: all of them,
@@ -45,6 +45,9 @@ describe("eviction and restart", () => {
     const next: Frame = samplesFrame("r1", "s1", 2, 2);
     expect(await relay.request(next)).toEqual({ type: "ack", seq: 2 });
     expect(await consumer.next()).toEqual(next);
-    expect(await objectRows(user, "SELECT seq FROM buffer ORDER BY id")).toEqual([{ seq: 1 }, { seq: 2 }]);
+    expect(await objectRows(user, "SELECT seq FROM buffered_frames ORDER BY row_id, position")).toEqual([
+      { seq: 1 },
+      { seq: 2 },
+    ]);
   });
 });

@@ -87,7 +87,7 @@ describe("an ack means stored, exactly once (docs/protocol.md)", () => {
       expect(await relay.request(samplesFrame("r1", "s1", seq))).toEqual({ type: "ack", seq });
     }
     // Until the flush the buffer rows are the acks' record; then the seqs move to ranges.
-    expect(await objectRows(user, "SELECT seq FROM buffer ORDER BY id")).toEqual(
+    expect(await objectRows(user, "SELECT seq FROM buffered_frames ORDER BY row_id, position")).toEqual(
       [5, 3, 9, 4, 1].map((seq) => ({ seq })),
     );
     await runFlush(user);

@@ -23,7 +23,7 @@ describe("an idle user object", () => {
       },
       { timeout: 15_000, interval: 100 },
     );
-    expect(await objectRows(user, "SELECT id FROM buffer")).toEqual([]);
+    expect(await objectRows(user, "SELECT id FROM buffer_commits")).toEqual([]);
     // And it stays so: nothing re-arms it.
     expect(await runFlush(user)).toBe(false);
     expect(await alarmOf(user)).toBeNull();

@@ -56,7 +56,7 @@ describe("relay → consumer → D1", () => {
       })),
     );
     // The buffer is empty and ended, fully written sessions are forgotten by the object.
-    expect(await objectRows(user, "SELECT * FROM buffer")).toEqual([]);
+    expect(await objectRows(user, "SELECT * FROM buffer_commits")).toEqual([]);
     expect(await objectRows(user, "SELECT * FROM sessions")).toEqual([]);
   });
 
@@ -75,7 +75,9 @@ describe("relay → consumer → D1", () => {
     });
     // Another relay of the same user has its own seq space.
     expect(await relay.request(samplesFrame("r2", "implicit", 1, 1))).toEqual({ type: "ack", seq: 1 });
-    expect(await objectRows(user, "SELECT relay_id, seq, n FROM buffer ORDER BY id")).toEqual([
+    expect(
+      await objectRows(user, "SELECT relay_id, seq, n FROM buffered_frames ORDER BY row_id, position"),
+    ).toEqual([
       { relay_id: "r1", seq: 1, n: 2 },
       { relay_id: "r1", seq: 2, n: 1 },
       { relay_id: "r2", seq: 1, n: 1 },

@@ -19,7 +19,7 @@ export async function flushAll(userId: string): Promise<void> {
   await vi.waitFor(
     async () => {
       await runFlush(userId);
-      expect(await objectRows(userId, "SELECT id FROM buffer")).toEqual([]);
+      expect(await objectRows(userId, "SELECT id FROM buffer_commits")).toEqual([]);
     },
     { timeout: 10_000, interval: 50 },
   );

@@ -43,6 +43,11 @@ export interface CellResult extends CellSpec {
   clientCpuUsPerSample: number;
   /** Pipeline only: seconds from the last ack until D1 held every acked sample (null: not within the bound). */
   drainS: number | null;
+  /**
+   * Pipeline only: rows the user objects' own SQLite wrote (commits and flushes, `object_rows_written_total`) per
+   * acked frame; null when the objects' metrics did not arrive within the bound.
+   */
+  objectRowsPerFrame: number | null;
 }
 
 export interface CellContext {
@@ -50,8 +55,10 @@ export interface CellContext {
   secret: string;
   /** Unique per benchmark run, so cells never share users. */
   runId: string;
-  /** Upper bound on the wait for D1 after a pipeline cell. */
+  /** Upper bound on the wait for D1 after a pipeline cell (and again for the objects' metrics). */
   drainTimeoutS: number;
+  /** Bearer token of the server's GET /metrics. */
+  metricsToken: string;
 }
 
 const WINDOW = 16;
@@ -79,13 +86,18 @@ export async function runCell(ctx: CellContext, spec: CellSpec): Promise<CellRes
     relayPath: RELAY_PATHS[spec.target],
     userPrefix,
   };
+  const pipeline = spec.target === "pipeline";
+  const countersBefore = pipeline ? await objectCounters(ctx) : null;
   const serverCpuBefore = ctx.server.cpuSeconds();
   const clientCpuBefore = process.cpuUsage();
   const load = await runLoad(options);
   const clientCpu = process.cpuUsage(clientCpuBefore);
   const { stats } = load;
-  const drainS = spec.target === "pipeline" ? await waitForD1(ctx, userPrefix, stats.samplesAcked) : null;
+  const drainS = pipeline ? await waitForD1(ctx, userPrefix, stats.samplesAcked) : null;
   const serverCpuAfter = ctx.server.cpuSeconds();
+  const objectRowsPerFrame = countersBefore
+    ? await objectRowsSince(ctx, countersBefore, stats.framesAcked, stats.samplesAcked)
+    : null;
   const serverCpuByProcess: Record<string, number> = {};
   for (const [command, seconds] of Object.entries(serverCpuAfter)) {
     serverCpuByProcess[command] = seconds - (serverCpuBefore[command] ?? 0);
@@ -108,7 +120,52 @@ export async function runCell(ctx: CellContext, spec: CellSpec): Promise<CellRes
     ),
     clientCpuUsPerSample: perSample(clientCpu.user + clientCpu.system),
     drainS,
+    objectRowsPerFrame,
   };
+}
+
+/** Sums over every series of the counters the objects ship: frames acked, samples flushed, their own rows. */
+interface ObjectCounters {
+  frames: number;
+  flushed: number;
+  rows: number;
+}
+
+async function objectCounters(ctx: CellContext): Promise<ObjectCounters> {
+  const res = await fetch(new URL("/metrics", ctx.server.url), {
+    headers: { authorization: `Bearer ${ctx.metricsToken}` },
+  });
+  if (!res.ok) throw new Error(`GET /metrics answered ${res.status}`);
+  const sums: ObjectCounters = { frames: 0, flushed: 0, rows: 0 };
+  for (const line of (await res.text()).split("\n")) {
+    const value = Number(line.slice(line.lastIndexOf(" ") + 1));
+    if (line.startsWith("messages_processed_total{") && line.includes('message_type="samples"'))
+      sums.frames += value;
+    else if (line.startsWith("db_samples_written_total{")) sums.flushed += value;
+    else if (line.startsWith("object_rows_written_total{")) sums.rows += value;
+  }
+  return sums;
+}
+
+/**
+ * Object rows written per acked frame since `before`, read once the objects' metrics count every frame of the
+ * cell and every flushed sample (a flush records its rows with its samples, in the batch that ships them).
+ */
+async function objectRowsSince(
+  ctx: CellContext,
+  before: ObjectCounters,
+  frames: number,
+  samples: number,
+): Promise<number | null> {
+  const deadline = performance.now() + ctx.drainTimeoutS * 1_000;
+  while (performance.now() < deadline) {
+    const now = await objectCounters(ctx);
+    if (now.frames - before.frames >= frames && now.flushed - before.flushed >= samples) {
+      return frames ? round((now.rows - before.rows) / frames, 3) : null;
+    }
+    await sleep(500);
+  }
+  return null;
 }
 
 /** Waits until D1 holds `expected` samples of the cell's users; the seconds it took, or null past the bound. */

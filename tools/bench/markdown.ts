@@ -23,6 +23,9 @@ function errors(c: CellResult): string {
   return entries.length ? entries.map(([code, k]) => `${code} ${k}`).join(", ") : "0";
 }
 
+const rowsPerFrame = (c: CellResult) =>
+  c.objectRowsPerFrame === null ? "not within bound" : String(c.objectRowsPerFrame);
+
 /** The matrix as the console table and as markdown: one row per load, with the full/ceiling ratios. */
 export function matrixTable(r: BenchResults): string {
   return table(
@@ -40,6 +43,7 @@ export function matrixTable(r: BenchResults): string {
       "pipeline ack p50/p99",
       "server CPU µs/sample (workerd)",
       "D1 caught up after",
+      "object rows/frame",
       "errors",
     ],
     r.matrix.map((row) => [
@@ -56,6 +60,7 @@ export function matrixTable(r: BenchResults): string {
       `${ms(row.pipeline.ackMs.p50)} / ${ms(row.pipeline.ackMs.p99)}`,
       `${row.pipeline.serverCpuUsPerSample} (${row.pipeline.serverCpuUsPerSampleByProcess.workerd ?? 0})`,
       row.pipeline.drainS === null ? "not within bound" : `${row.pipeline.drainS} s`,
+      rowsPerFrame(row.pipeline),
       errors(row.pipeline),
     ]),
   );
@@ -120,6 +125,7 @@ function operatorTable(r: BenchResults): string {
       "other errors",
       "server CPU µs/sample",
       "D1 caught up after",
+      "object rows/frame",
     ],
     rows.map(({ cell, config, result }) => {
       const { buffer_full: refusals = 0, ...others } = result.errors;
@@ -134,6 +140,7 @@ function operatorTable(r: BenchResults): string {
         other.length ? other.map(([code, k]) => `${code} ${k}`).join(", ") : "0",
         String(result.serverCpuUsPerSample),
         result.drainS === null ? "not within bound" : `${result.drainS} s`,
+        rowsPerFrame(result),
       ];
     }),
   );
@@ -208,6 +215,7 @@ export function renderGenerated(r: BenchResults): string {
         "ack p99",
         "server CPU µs/sample (incl. D1 flush)",
         "client CPU µs/sample",
+        "object rows/frame",
       ],
       r.users.map((c) => [
         n(c.users),
@@ -216,6 +224,7 @@ export function renderGenerated(r: BenchResults): string {
         ms(c.ackMs.p99),
         String(c.serverCpuUsPerSample),
         String(c.clientCpuUsPerSample),
+        rowsPerFrame(c),
       ]),
     ),
     "",

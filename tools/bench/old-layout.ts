@@ -1,5 +1,5 @@
+import type { FrameSlice } from "../../src/storage/d1/chunk-rows";
 import { MAX_JSON_PARAM_CHARS, packJsonArrays } from "../../src/storage/d1/writer";
-import type { FlushPiece } from "../../src/storage/stream-state/sample-buffer";
 
 /**
  * The D1 write of release 0.1 (commit 7687c18, src/storage/d1-flush.ts), kept here only so the benchmark can
@@ -30,18 +30,15 @@ export async function writeOldLayoutBatch(
 }
 
 /** The JSON elements of one piece; a piece too large for one parameter is split, each part with its offset. */
-/** A flush piece as 0.1 buffered it: the frame's samples as JSON text. */
-export type OldLayoutPiece = FlushPiece & { samplesJson: string };
+/** A whole frame as 0.1 buffered it: its samples as JSON text. */
+export type OldLayoutPiece = Pick<FrameSlice, "relayId" | "sessionId" | "seq"> & { samplesJson: string };
 
-function pieceEntries({ frame, offset, count, samplesJson }: OldLayoutPiece): string[] {
-  const head = `{"r":${JSON.stringify(frame.relayId)},"s":${JSON.stringify(frame.sessionId)},"q":${frame.seq},"o":`;
-  const whole = offset === 0 && count === frame.count;
-  if (whole && head.length + samplesJson.length + 16 <= MAX_JSON_PARAM_CHARS) {
-    return [`${head}0,"x":${samplesJson}}`];
-  }
-  const samples = (JSON.parse(samplesJson) as unknown[]).slice(offset, offset + count);
+function pieceEntries({ relayId, sessionId, seq, samplesJson }: OldLayoutPiece): string[] {
+  const head = `{"r":${JSON.stringify(relayId)},"s":${JSON.stringify(sessionId)},"q":${seq},"o":`;
+  if (head.length + samplesJson.length + 16 <= MAX_JSON_PARAM_CHARS) return [`${head}0,"x":${samplesJson}}`];
+  const samples = JSON.parse(samplesJson) as unknown[];
   const entries: string[] = [];
-  let partStart = offset;
+  let partStart = 0;
   let part: string[] = [];
   let partChars = head.length + 32;
   for (const sample of samples) {

@@ -101,6 +101,7 @@ try {
     secret,
     runId: Date.now().toString(36),
     drainTimeoutS: plan.quick ? 30 : 120,
+    metricsToken,
   };
   // First, on the empty database: its tables then hold only what the storage benchmark writes.
   log(`bench: storage, ${plan.storageSamples.toLocaleString("en-US")} samples per data shape and layout ...`);

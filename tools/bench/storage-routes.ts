@@ -1,9 +1,8 @@
 import { getConfig } from "../../src/config";
 import type { Env } from "../../src/env";
-import { chunkRows } from "../../src/storage/d1/chunk-rows";
+import { chunkRows, type FrameSlice } from "../../src/storage/d1/chunk-rows";
 import { writeFlushBatch } from "../../src/storage/d1/writer";
 import { decodeFrameColumns, encodeFrameColumns } from "../../src/storage/stream-state/frame-columns";
-import type { BufferedFrame } from "../../src/storage/stream-state/sample-buffer";
 import { STORAGE_SHAPES } from "./data-shapes";
 import { type OldLayoutPiece, writeOldLayoutBatch } from "./old-layout";
 
@@ -49,7 +48,7 @@ export async function writeStorageSamples(env: Env, url: URL): Promise<Response>
   let chunks = 0;
   let seq = 0;
   for (let done = 0; done < samples; ) {
-    const pieces: OldLayoutPiece[] = [];
+    const pieces: (FrameSlice & OldLayoutPiece)[] = [];
     for (let inBatch = 0; inBatch < batchSize && done < samples; ) {
       const count = Math.min(STORAGE_FRAME_SAMPLES, samples - done, batchSize - inBatch);
       // The samples as a relay's JSON carries them (no -0), in both forms the commit stores (the baseline
@@ -57,17 +56,15 @@ export async function writeStorageSamples(env: Env, url: URL): Promise<Response>
       const samplesJson = JSON.stringify(Array.from({ length: count }, next));
       const columns = encodeFrameColumns(JSON.parse(samplesJson));
       seq += 1;
-      const frame: BufferedFrame = {
-        id: seq,
+      // Reading the columns back is the flush's work (selectForFlush): outside the baseline.
+      const slice: FrameSlice = {
         relayId: "r1",
         sessionId: "s1",
         seq,
-        count,
-        flushed: 0,
-        // Reading the columns back is the flush's work (selectForFlush): outside the baseline.
-        columns: layout === "new" || layout === "encode" ? decodeFrameColumns(columns) : NO_COLUMNS,
+        firstIdx: 0,
+        ...(layout === "new" || layout === "encode" ? decodeFrameColumns(columns) : NO_COLUMNS),
       };
-      pieces.push({ frame, offset: 0, count, samplesJson });
+      pieces.push({ ...slice, samplesJson });
       inBatch += count;
       done += count;
     }

@@ -1,5 +1,4 @@
 import { type ChunkSample, chunkStats, encodeChunk } from "../chunk/chunk-codec";
-import type { FlushPiece } from "../stream-state/sample-buffer";
 
 /** Samples per chunk at most: large enough to compress well, small enough to decode for a narrow read. */
 export const MAX_SAMPLES_PER_CHUNK = 4_096;
@@ -25,31 +24,44 @@ export interface ChunkRow {
 }
 
 /**
+ * The writer's input: samples of one frame, from sample `firstIdx` of the frame on, in columns (`ch[i]` is an
+ * index into `channels`). The flush reads them from the object's buffer without parsing (frame-columns.ts).
+ */
+export interface FrameSlice {
+  relayId: string;
+  sessionId: string;
+  seq: number;
+  firstIdx: number;
+  channels: readonly string[];
+  t: Float64Array;
+  v: Float64Array;
+  ch: Uint32Array;
+}
+
+/**
  * The chunks of a flush selection: its samples grouped by (relay, session, channel), each group in (seq, idx)
  * order and cut at MAX_SAMPLES_PER_CHUNK samples or MAX_CHUNK_SPAN_MS of t. The same selection always gives the
  * same chunks, so a replayed flush writes the same keys.
  */
-export async function chunkRows(pieces: readonly FlushPiece[]): Promise<ChunkRow[]> {
+export async function chunkRows(slices: readonly FrameSlice[]): Promise<ChunkRow[]> {
   const groups = new Map<string, Group>();
-  for (const { frame, offset, count } of pieces) {
-    const { channels, t, v, ch } = frame.columns;
-    // The frame's groups, found once per channel rather than once per sample.
-    const own = channels.map((name) => {
-      const key = `${frame.relayId}\n${frame.sessionId}\n${name}`;
+  for (const { relayId, sessionId, seq, firstIdx, channels, t, v, ch } of slices) {
+    // The slice's groups, found once per channel rather than once per sample.
+    const own = new Array<ChunkSample[] | undefined>(channels.length);
+    const groupOf = (k: number): ChunkSample[] => {
+      const name = channels[k] as string;
+      const key = `${relayId}\n${sessionId}\n${name}`;
       let group = groups.get(key);
       if (!group) {
-        group = { relayId: frame.relayId, sessionId: frame.sessionId, ch: name, samples: [] };
+        group = { relayId, sessionId, ch: name, samples: [] };
         groups.set(key, group);
       }
+      own[k] = group.samples;
       return group.samples;
-    });
-    for (let idx = offset; idx < offset + count; idx++) {
-      (own[ch[idx] as number] as ChunkSample[]).push({
-        seq: frame.seq,
-        idx,
-        t: t[idx] as number,
-        v: v[idx] as number,
-      });
+    };
+    for (let i = 0; i < t.length; i++) {
+      const k = ch[i] as number;
+      (own[k] ?? groupOf(k)).push({ seq, idx: firstIdx + i, t: t[i] as number, v: v[i] as number });
     }
   }
   const rows: ChunkRow[] = [];

@@ -1,6 +1,5 @@
-import type { FlushPiece } from "../stream-state/sample-buffer";
 import type { SessionRowForD1 } from "../stream-state/sessions";
-import { type ChunkRow, chunkRows } from "./chunk-rows";
+import { type ChunkRow, chunkRows, type FrameSlice } from "./chunk-rows";
 
 /**
  * Writes one flush batch to D1 in a single `DB.batch()` (one implicit transaction: all or nothing): its samples
@@ -37,12 +36,12 @@ export interface FlushedRows {
 export async function writeFlushBatch(
   db: D1Database,
   userId: string,
-  pieces: FlushPiece[],
+  slices: readonly FrameSlice[],
   sessions: SessionRowForD1[],
   /** The batch's name in `flush_marks`: the object keeps it with a selection it may retry. */
   flushId: string = crypto.randomUUID(),
 ): Promise<FlushedRows> {
-  const chunks = await chunkRows(pieces);
+  const chunks = await chunkRows(slices);
   const statements = insertChunks(db, userId, chunks, flushId);
   const sessionEntries = sessions.map(({ version: _, ...row }) => JSON.stringify(row));
   for (const array of packJsonArrays(sessionEntries)) {

@@ -1,4 +1,5 @@
 import type { Sample } from "../../protocol/frames";
+import type { FrameSlice } from "../d1/chunk-rows";
 
 /**
  * A buffered frame's samples in the form the D1 flush needs, built once when the frame is committed so that
@@ -91,4 +92,22 @@ export function decodeFrameColumns(bytes: Uint8Array): FrameColumns {
 /** The same form from samples already in memory (a buffered row of a release before the columns). */
 export function columnsOf(samples: readonly Sample[]): FrameColumns {
   return decodeFrameColumns(encodeFrameColumns(samples));
+}
+
+/** Samples `from` to `to` of a frame in memory as the D1 writer's input (the bench and tests build it so). */
+export function frameSlice(
+  frame: Pick<FrameSlice, "relayId" | "sessionId" | "seq">,
+  samples: readonly Sample[],
+  from = 0,
+  to = samples.length,
+): FrameSlice {
+  const { channels, t, v, ch } = columnsOf(samples);
+  return {
+    ...frame,
+    firstIdx: from,
+    channels,
+    t: t.subarray(from, to),
+    v: v.subarray(from, to),
+    ch: ch.subarray(from, to),
+  };
 }

@@ -16,7 +16,7 @@ export interface ObjectStores {
  * them again, once. An object of this release reads one row to know its tables are ready, where preparing them
  * took a dozen statements per wake-up (BENCHMARKS.md, "Where per-user cost goes").
  */
-export const STREAM_STATE_SCHEMA = 1;
+export const STREAM_STATE_SCHEMA = 2;
 
 /** Opens (or reopens, dropping in-memory state after a failed transaction) the object's stores. */
 export function openStores(sql: SqlStorage): ObjectStores {
@@ -48,11 +48,12 @@ function prepareTables(sql: SqlStorage): void {
     if (row?.value === STREAM_STATE_SCHEMA) return;
   }
   // A new object has nothing to upgrade: it only creates.
-  const fresh = !["buffer", "relays", "acked_ranges", "sessions"].some((t) => tables.has(t));
+  const fresh = !["buffer", "buffer_commits", "relays", "acked_ranges", "sessions"].some((t) =>
+    tables.has(t),
+  );
   ObjectMeta.prepare(sql);
   AckedSeqs.prepare(sql, fresh);
   SessionStore.prepare(sql);
-  // Not stamped while the buffer's upgrade waits for it to empty: the next wake-up tries again.
-  if (!SampleBuffer.prepare(sql, fresh)) return;
+  SampleBuffer.prepare(sql, tables.has("buffer"));
   sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", STREAM_STATE_SCHEMA);
 }

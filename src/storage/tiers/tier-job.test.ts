@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { flushAll, readAllSamples } from "../../../test/support/user-object";
 import { BASE, connect, tokenFor } from "../../../test/support/ws-client";
 import { writeFlushBatch } from "../d1/writer";
-import { columnsOf } from "../stream-state/frame-columns";
+import { frameSlice } from "../stream-state/frame-columns";
 import { ORPHAN_GRACE_MS } from "./orphan-sweep";
 import { runTierJob } from "./tier-job";
 
@@ -126,19 +126,12 @@ describe("the storage tier job", () => {
 
   it("a flush retried after its chunks were merged inserts nothing (flush marks)", async () => {
     const user = "tiers-retry";
-    const frame = (seq: number) => ({
-      id: seq,
-      relayId: "r1",
-      sessionId: "s1",
-      seq,
-      count: 2,
-      flushed: 0,
-      columns: columnsOf([
+    const pieces = [1, 2, 3].map((seq) =>
+      frameSlice({ relayId: "r1", sessionId: "s1", seq }, [
         { t: T0 + seq * 1000, ch: "a", v: seq },
         { t: T0 + seq * 1000 + 1, ch: "a", v: -seq },
       ]),
-    });
-    const pieces = [1, 2, 3].map((seq) => ({ frame: frame(seq), offset: 0, count: 2 }));
+    );
     await writeFlushBatch(env.DB, user, pieces.slice(0, 1), [], "flush-1");
     await writeFlushBatch(env.DB, user, pieces.slice(1), [], "flush-2");
     await env.DB.prepare(
