@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_EPOCH_MS } from "../../protocol/ids";
-import { decodeFrameColumns, encodeFrameColumns } from "./frame-columns";
+import { decodeFrameColumnBlocks, decodeFrameColumns, encodeFrameColumns } from "./frame-columns";
 
 const sample = fc.record({
   t: fc.integer({ min: 0, max: MAX_EPOCH_MS }),
@@ -23,6 +23,23 @@ describe("frame columns (the buffer's flush form)", () => {
         expect(t.length).toBe(samples.length);
       }),
     );
+  });
+
+  it("read frames' blocks written one after the other (a buffer row) each as written alone", () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(sample, { minLength: 1, maxLength: 40 }), { maxLength: 8 }), (frames) => {
+        const blocks = frames.map((f) => encodeFrameColumns(f));
+        const row = new Uint8Array(blocks.reduce((sum, b) => sum + b.length, 0));
+        let at = 0;
+        for (const b of blocks) {
+          row.set(b, at);
+          at += b.length;
+        }
+        expect(decodeFrameColumnBlocks(row)).toEqual(blocks.map((b) => decodeFrameColumns(b)));
+      }),
+    );
+    const one = encodeFrameColumns([{ t: 1, ch: "a", v: 1 }]);
+    expect(() => decodeFrameColumnBlocks(one.subarray(0, one.length - 2))).toThrow(/expected for 1 samples/);
   });
 
   it("read from an unaligned copy as from the original", () => {

@@ -3,7 +3,8 @@ import type { FrameSlice } from "../d1/chunk-rows";
 
 /**
  * A buffered frame's samples in the form the D1 flush needs, built once when the frame is committed so that
- * the flush never parses JSON again (docs/storage-format.md, "The buffer"). Layout, little-endian:
+ * the flush never parses JSON again (docs/storage-format.md, "The buffer"). A buffer row holds one such block
+ * per frame, one after the other. Layout, little-endian:
  *
  *   u32 n, u32 channels, then per channel: u16 byte length + its UTF-8 name; zero padding to a multiple of 8;
  *   f64 t[n]; f64 v[n]; u32 channel index[n].
@@ -60,20 +61,43 @@ export function encodeFrameColumns(samples: readonly Sample[]): Uint8Array {
 
 /** Reads what encodeFrameColumns wrote; throws RangeError when the bytes are not such a form. */
 export function decodeFrameColumns(bytes: Uint8Array): FrameColumns {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { columns, end } = readBlock(bytes, 0);
+  if (end !== bytes.byteLength) {
+    throw new RangeError(
+      `frame columns: ${bytes.byteLength} bytes, ${end} expected for ${columns.t.length} samples`,
+    );
+  }
+  return columns;
+}
+
+/** Reads frames' forms written one after the other (a buffer row's `cols`), one per frame. */
+export function decodeFrameColumnBlocks(bytes: Uint8Array): FrameColumns[] {
+  const blocks: FrameColumns[] = [];
+  for (let at = 0; at < bytes.byteLength; ) {
+    const { columns, end } = readBlock(bytes, at);
+    blocks.push(columns);
+    at = end;
+  }
+  return blocks;
+}
+
+function readBlock(bytes: Uint8Array, start: number): { columns: FrameColumns; end: number } {
+  if (bytes.byteLength - start < 8)
+    throw new RangeError(`frame columns: ${bytes.byteLength - start} bytes left, no header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset + start, bytes.byteLength - start);
   const n = view.getUint32(0, true);
   const count = view.getUint32(4, true);
   const channels = new Array<string>(count);
   let at = 8;
   for (let k = 0; k < count; k++) {
     const length = view.getUint16(at, true);
-    channels[k] = decoder.decode(bytes.subarray(at + 2, at + 2 + length));
+    channels[k] = decoder.decode(bytes.subarray(start + at + 2, start + at + 2 + length));
     at += 2 + length;
   }
   const head = Math.ceil(at / 8) * 8;
-  if (bytes.byteLength !== head + 20 * n) {
+  if (view.byteLength < head + 20 * n) {
     throw new RangeError(
-      `frame columns: ${bytes.byteLength} bytes, ${head + 20 * n} expected for ${n} samples`,
+      `frame columns: ${view.byteLength} bytes, ${head + 20 * n} expected for ${n} samples`,
     );
   }
   const t = new Float64Array(n);
@@ -86,7 +110,7 @@ export function decodeFrameColumns(bytes: Uint8Array): FrameColumns {
     if (k >= count) throw new RangeError(`frame columns: sample ${i} names channel ${k} of ${count}`);
     ch[i] = k;
   }
-  return { channels, t, v, ch };
+  return { columns: { channels, t, v, ch }, end: start + head + 20 * n };
 }
 
 /** The same form from samples already in memory (a buffered row of a release before the columns). */

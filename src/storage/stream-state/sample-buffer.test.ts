@@ -45,11 +45,12 @@ const frameC = [
 ];
 
 describe("the sample buffer", () => {
-  it("keeps a commit's frames in one row: backlog texts as sent, flush slices per frame, cut and retried exactly", async () => {
+  it("keeps commits in one row until a flush selects it: backlog texts as sent, flush slices per frame, cut and retried exactly", async () => {
     await runInDurableObject(env.USER_STREAM.getByName("buffer-pack"), (_instance, state) => {
       const sql = state.storage.sql;
       const { buffer } = openStores(sql);
-      buffer.append([parsed("r1", 1, frameA), parsed("r2", 7, frameB), parsed("r1", 2, frameC)]);
+      buffer.append([parsed("r1", 1, frameA), parsed("r2", 7, frameB)]);
+      buffer.append([parsed("r1", 2, frameC)]);
       expect(sql.exec("SELECT COUNT(*) AS rows FROM buffer_commits").one().rows).toBe(1);
       expect(
         sql.exec("SELECT relay_id, seq, n FROM buffered_frames ORDER BY row_id, position").toArray(),
@@ -76,16 +77,23 @@ describe("the sample buffer", () => {
       expect(buffer.release(first)).toEqual([]); // no frame left: the row stays, cut
       expect(buffer.size).toBe(2);
       expect([...buffer.frames()].map((f) => f.pending)).toEqual([0, 0, 2]);
+      // A row a flush selected takes no more frames: the next commit starts a row.
+      buffer.append([parsed("r2", 8, frameB)]);
+      expect(sql.exec("SELECT row_id, seq FROM buffered_frames WHERE seq = 8").toArray()).toEqual([
+        { row_id: 2, seq: 8 },
+      ]);
 
       const rest = buffer.selectForFlush(100);
       expect(written(rest)).toEqual([
         { seq: 2, idx: 1, t: 14, ch: "a", v: 5 },
         { seq: 2, idx: 2, t: 15, ch: "c", v: 6 },
+        { seq: 8, idx: 0, t: 12, ch: "b", v: 3 },
       ]);
       expect(buffer.release(rest)).toEqual([
         { relayId: "r1", seq: 1, print: 1 },
         { relayId: "r2", seq: 7, print: 7 },
         { relayId: "r1", seq: 2, print: 2 },
+        { relayId: "r2", seq: 8, print: 8 },
       ]);
       expect(buffer.size).toBe(0);
       expect(sql.exec("SELECT COUNT(*) AS rows FROM buffer_commits").one().rows).toBe(0);

@@ -2,18 +2,19 @@ import type { Sample } from "../../protocol/frames";
 import type { ParsedSamples } from "../../protocol/parse-frame";
 import type { FrameSlice } from "../d1/chunk-rows";
 import type { AckedFrame } from "./acked-seqs";
-import { columnsOf, decodeFrameColumns, encodeFrameColumns, type FrameColumns } from "./frame-columns";
+import { columnsOf, decodeFrameColumnBlocks, encodeFrameColumns, type FrameColumns } from "./frame-columns";
 
 /**
  * The user's durable sample buffer in the Durable Object's SQLite storage (docs/storage-format.md, "The buffer").
  *
- * One row per commit: the frames one transaction made durable share a row, so a commit costs one INSERT and
- * its flush one DELETE however many frames it holds (each row written is billed). The row keeps the samples
- * twice: the frames' JSON texts one after the other (fan-out and backlog send each as it is) and all of them in
- * columns (frame-columns.ts), which the D1 flush reads without parsing. Its `frames` list names each frame
- * (relay, session, seq, samples, content print): the durable record of their acks until the flush. Rows leave
- * only after D1 has them; `flushed` counts the samples of a row (frames in order) already in D1. Row ids are
- * given here, not by AUTOINCREMENT, whose `sqlite_sequence` update would be one more billed row per commit.
+ * Frames share rows, because each row written is billed and a flush deletes row by row: a commit's frames go in
+ * one row, and while the newest row is small (OPEN_ROW_BYTES) and no flush has selected it, later commits are
+ * appended to it (one UPDATE each). A row keeps the samples twice: the frames' JSON texts one after the other
+ * (fan-out and backlog send each as it is) and each frame in columns (frame-columns.ts), which the D1 flush reads
+ * without parsing. Its `frames` list names each frame (relay, session, seq, samples, content print): the durable
+ * record of their acks until the flush. Rows leave only after D1 has them; `flushed` counts the samples of a row
+ * (frames in order) already in D1. Row ids are given here, not by AUTOINCREMENT, whose `sqlite_sequence` update
+ * would be one more billed row per commit.
  */
 
 /** A frame the buffer holds: what `frames` keeps of it, in the order of its row. */
@@ -66,6 +67,18 @@ export interface FrameToBuffer {
  * still takes one row, as it would alone.
  */
 const ROW_BYTES = 1_000_000;
+/**
+ * Commits are appended to the newest row while it is under this size: an append rewrites the row, so this bounds
+ * what one commit rewrites (a few SQLite pages), and a slow relay's frames still share a row per ~16 KB.
+ */
+const OPEN_ROW_BYTES = 16_384;
+
+/** The newest row while commits may still be appended to it (in memory: a new object starts a new row). */
+interface OpenRow {
+  id: number;
+  entries: StoredEntry[];
+  bytes: number;
+}
 
 const CREATE_BUFFER = `CREATE TABLE IF NOT EXISTS buffer_commits (
   id       INTEGER PRIMARY KEY,
@@ -87,6 +100,7 @@ FROM buffer_commits AS c, json_each(c.frames) AS f`;
 export class SampleBuffer {
   #size: number;
   #nextId: number;
+  #open: OpenRow | null = null;
 
   constructor(private readonly sql: SqlStorage) {
     const row = sql
@@ -98,7 +112,7 @@ export class SampleBuffer {
     this.#nextId = row.last + 1;
   }
 
-  /** Creates the table; the frame rows of a release before 0.4 (`buffer`) move into it, each as its own row. */
+  /** Creates the table; the frame rows of an earlier release (`buffer`) move into it, each as its own row. */
   static prepare(sql: SqlStorage, hasFrameRows: boolean): void {
     sql.exec(CREATE_BUFFER);
     sql.exec(CREATE_FRAMES_VIEW);
@@ -177,46 +191,35 @@ export class SampleBuffer {
     return this.#size;
   }
 
-  /** Stores the validated frames of one commit (in its transaction): one row, or one per ROW_BYTES. */
+  /**
+   * Stores the validated frames of one commit (in its transaction): appended to the open row if it is small
+   * enough, else in a new row (one per ROW_BYTES), which stays open for the next commits.
+   */
   append(frames: readonly FrameToBuffer[]): void {
-    let from = 0;
-    let bytes = 0;
-    for (let i = 0; i < frames.length; i++) {
-      const { parsed } = frames[i] as FrameToBuffer;
-      const size = parsed.samplesJson.length + 20 * parsed.frame.samples.length;
-      if (i > from && bytes + size > ROW_BYTES) {
-        this.#insert(frames.slice(from, i));
-        from = i;
-        bytes = 0;
-      }
-      bytes += size;
+    const stored = frames.map(toStored);
+    const open = this.#open;
+    const bytes = stored.reduce((sum, f) => sum + f.bytes, 0);
+    if (open && open.bytes < OPEN_ROW_BYTES && open.bytes + bytes <= ROW_BYTES) {
+      this.#extend(open, stored);
+      return;
     }
-    if (frames.length > from) this.#insert(frames.slice(from));
+    let from = 0;
+    let rowBytes = 0;
+    for (let i = 0; i < stored.length; i++) {
+      const size = (stored[i] as StoredFrame).bytes;
+      if (i > from && rowBytes + size > ROW_BYTES) {
+        this.#insert(stored.slice(from, i));
+        from = i;
+        rowBytes = 0;
+      }
+      rowBytes += size;
+    }
+    if (stored.length > from) this.#insert(stored.slice(from));
   }
 
-  #insert(frames: readonly FrameToBuffer[]): void {
-    const entries: StoredEntry[] = [];
-    let n = 0;
-    let tMin = Number.POSITIVE_INFINITY;
-    let tMax = Number.NEGATIVE_INFINITY;
-    for (const { parsed, print } of frames) {
-      const { frame } = parsed;
-      const count = frame.samples.length;
-      entries.push([
-        frame.relay_id,
-        frame.session_id,
-        frame.seq,
-        count,
-        print,
-        parsed.tMin,
-        parsed.tMax,
-        parsed.samplesJson.length,
-      ]);
-      n += count;
-      tMin = Math.min(tMin, parsed.tMin);
-      tMax = Math.max(tMax, parsed.tMax);
-    }
-    const only = frames.length === 1 ? (frames[0] as FrameToBuffer).parsed : null;
+  #insert(frames: readonly StoredFrame[]): void {
+    const { n, tMin, tMax, text, cols, bytes } = joined(frames);
+    const entries = frames.map((f) => f.entry);
     this.sql.exec(
       "INSERT INTO buffer_commits (id, n, t_min, t_max, frames, samples, cols) VALUES (?, ?, ?, ?, ?, ?, ?)",
       this.#nextId,
@@ -224,10 +227,32 @@ export class SampleBuffer {
       tMin,
       tMax,
       JSON.stringify(entries),
-      only ? only.samplesJson : frames.map((f) => f.parsed.samplesJson).join(""),
-      encodeFrameColumns(only ? only.frame.samples : frames.flatMap((f) => f.parsed.frame.samples)),
+      text,
+      cols,
     );
+    this.#open = { id: this.#nextId, entries, bytes };
     this.#nextId++;
+    this.#size += n;
+  }
+
+  #extend(open: OpenRow, frames: readonly StoredFrame[]): void {
+    const { n, tMin, tMax, text, cols, bytes } = joined(frames);
+    const entries = [...open.entries, ...frames.map((f) => f.entry)];
+    // The texts and columns are appended in SQLite: the row's earlier bytes are not read into JavaScript.
+    this.sql.exec(
+      `UPDATE buffer_commits SET n = n + ?, t_min = MIN(t_min, ?), t_max = MAX(t_max, ?), frames = ?,
+       samples = samples || ?, cols = CAST(cols || ? AS BLOB) WHERE id = ?`,
+      n,
+      tMin,
+      tMax,
+      JSON.stringify(entries),
+      text,
+      cols,
+      open.id,
+    );
+    // Memory follows only once the statement succeeded (a failed commit reopens the stores).
+    open.entries = entries;
+    open.bytes += bytes;
     this.#size += n;
   }
 
@@ -262,6 +287,8 @@ export class SampleBuffer {
    * an earlier selection that was not released, exactly that selection again.
    */
   selectForFlush(maxSamples: number, until: FlushEnd | null = null): FlushSelection {
+    // Nothing is appended to a row a flush may have selected: its release would drop the appended frames.
+    this.#open = null;
     const slices: FrameSlice[] = [];
     let total = 0;
     let end: FlushEnd | null = null;
@@ -281,17 +308,18 @@ export class SampleBuffer {
         : Math.min(row.n, row.flushed + maxSamples - total);
       if (stop <= row.flushed) continue;
       const entries = entriesOf(row.frames);
-      const { channels, t, v, ch } = columnsOfRow(row, entries);
+      const blocks = columnsOfRow(row, entries);
       let start = 0;
-      for (const e of entries) {
-        const from = Math.max(start, row.flushed);
-        const to = Math.min(start + e.n, stop);
+      entries.forEach((e, k) => {
+        const from = Math.max(start, row.flushed) - start;
+        const to = Math.min(start + e.n, stop) - start;
         if (to > from) {
+          const { channels, t, v, ch } = blocks[k] as FrameColumns;
           slices.push({
             relayId: e.relayId,
             sessionId: e.sessionId,
             seq: e.seq,
-            firstIdx: from - start,
+            firstIdx: from,
             channels,
             t: t.subarray(from, to),
             v: v.subarray(from, to),
@@ -299,7 +327,7 @@ export class SampleBuffer {
           });
         }
         start += e.n;
-      }
+      });
       total += stop - row.flushed;
       end = { id: row.id, end: stop };
       endsRow = stop >= row.n;
@@ -330,6 +358,7 @@ export class SampleBuffer {
 
   /** Drops every buffered frame (the user's data was erased); returns the samples dropped. */
   clear(): number {
+    this.#open = null;
     const dropped = this.#size;
     this.sql.exec("DELETE FROM buffer_commits");
     this.#size = 0;
@@ -361,13 +390,59 @@ function entriesOf(frames: string): FrameEntry[] {
   );
 }
 
-/** The row's columns; a row of a release before them is read from its text. */
-function columnsOfRow(row: CommitRow, entries: readonly FrameEntry[]): FrameColumns {
-  if (row.cols) return decodeFrameColumns(new Uint8Array(row.cols));
+/** Each frame's columns; a row of a release before them is read from its text. */
+function columnsOfRow(row: CommitRow, entries: readonly FrameEntry[]): FrameColumns[] {
+  if (row.cols) return decodeFrameColumnBlocks(new Uint8Array(row.cols));
   let at = 0;
-  const frames = entries.map((e) => {
+  return entries.map((e) => {
     at += e.textLength;
-    return JSON.parse((row.samples as string).slice(at - e.textLength, at)) as Sample[];
+    return columnsOf(JSON.parse((row.samples as string).slice(at - e.textLength, at)) as Sample[]);
   });
-  return columnsOf(frames.flat());
+}
+
+/** A frame as a row stores it: its `frames` entry, text and columns. */
+interface StoredFrame {
+  entry: StoredEntry;
+  text: string;
+  cols: Uint8Array;
+  bytes: number;
+}
+
+function toStored({ parsed, print }: FrameToBuffer): StoredFrame {
+  const { frame, samplesJson, tMin, tMax } = parsed;
+  const cols = encodeFrameColumns(frame.samples);
+  return {
+    entry: [
+      frame.relay_id,
+      frame.session_id,
+      frame.seq,
+      frame.samples.length,
+      print,
+      tMin,
+      tMax,
+      samplesJson.length,
+    ],
+    text: samplesJson,
+    cols,
+    bytes: samplesJson.length + cols.length,
+  };
+}
+
+/** Frames' texts and columns one after the other, with their sample count and time range. */
+function joined(frames: readonly StoredFrame[]) {
+  let n = 0;
+  let tMin = Number.POSITIVE_INFINITY;
+  let tMax = Number.NEGATIVE_INFINITY;
+  let bytes = 0;
+  const cols = new Uint8Array(frames.reduce((sum, f) => sum + f.cols.length, 0));
+  let at = 0;
+  for (const { entry, cols: block, bytes: size } of frames) {
+    n += entry[3];
+    tMin = Math.min(tMin, entry[5]);
+    tMax = Math.max(tMax, entry[6]);
+    cols.set(block, at);
+    at += block.length;
+    bytes += size;
+  }
+  return { n, tMin, tMax, text: frames.map((f) => f.text).join(""), cols, bytes };
 }
