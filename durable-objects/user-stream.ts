@@ -155,14 +155,23 @@ export class UserStream extends DurableObject<Env> {
     const { role } = this.#sockets.state(ws);
     this.#metrics.socketClosed(role);
     this.#sockets.close(ws, code, reason);
-    if (role === "relay") this.#relayLeft(ws);
+    this.#socketGone(ws, role);
   }
 
   override webSocketError(ws: WebSocket, error: unknown): void {
     const { role } = this.#sockets.state(ws);
     this.#metrics.socketError(role);
     console.warn("websocket error", error);
+    this.#socketGone(ws, role);
+  }
+
+  /**
+   * A relay's sessions start their idle countdown. With the last socket gone the metrics ship now: an idle object
+   * may be evicted before its alarm, and what it recorded lives in memory until shipped.
+   */
+  #socketGone(ws: WebSocket, role: SocketRole): void {
     if (role === "relay") this.#relayLeft(ws);
+    if (!this.#sockets.anyOpen()) this.ctx.waitUntil(this.#metrics.ship());
   }
 
   /** A relay socket left: its sessions that no other relay carries start their SESSION_IDLE_MS countdown. */

@@ -47,6 +47,11 @@ export class Sockets {
     return this.ctx.getWebSockets(role);
   }
 
+  /** Whether any socket, relay or consumer, is still open (a closing one is not). */
+  anyOpen(): boolean {
+    return this.ctx.getWebSockets().some((ws) => ws.readyState === WebSocket.OPEN);
+  }
+
   /** The socket's state: cached per instance, read from the attachment after hibernation. */
   state(ws: WebSocket): SocketState {
     let state = this.#states.get(ws);

@@ -12,7 +12,11 @@ export interface StorageVerdict extends LossReport {
 
 const POLL_MS = 1_000;
 /** Stored counts unchanged this long mean the buffers have flushed whatever they will flush. */
-const STABLE_MS = 5_000;
+/**
+ * A stored count unchanged this long ends the wait: longer than a flush interval plus its alarm's jitter
+ * (production's FLUSH_INTERVAL_MS is 30 s), so samples still buffered are never reported missing.
+ */
+const STABLE_MS = 40_000;
 const READ_CONCURRENCY = 8;
 
 /**
