@@ -1,3 +1,4 @@
+import { DataPointType, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
 import type { Labels } from "../wire";
 
 /** One Prometheus sample: `__name__` and labels as Prometheus sees them after a scrape of /metrics. */
@@ -9,48 +10,58 @@ export interface PromSample {
 }
 
 /**
- * The samples of Prometheus text exposition as the OpenTelemetry serializer writes it (render.ts): the remote-write
- * push reads its series back from that text, so the Prometheus names (`_total`, `_bucket` with `le`, `_sum`,
- * `_count`) are decided in one place, by the serializer, for /metrics and remote-write alike. Reads only that
- * writer's form: `name{label="value",...} value` lines, values escaped as `\\`, `\"`, `\n`; throws on anything else.
+ * The samples a scrape of /metrics gives, built from the metric data by the naming rules of OpenTelemetry's
+ * Prometheus serializer, which writes /metrics (render.ts; no prefix, scope or target info): names and label names
+ * sanitized, counters `_total`, histograms `_count`, `_sum` and cumulative `_bucket`s with `le`. Remote-write sends
+ * these, so a series has one name however it is read; the test checks them against the serializer's own text.
  */
-export function samplesFromText(text: string): PromSample[] {
+export function promSamplesOf(metrics: ResourceMetrics): PromSample[] {
   const out: PromSample[] = [];
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const nameEnd = line.search(/[{ ]/);
-    if (nameEnd <= 0) throw new Error(`not a sample line: ${line}`);
-    const labels: Labels = { __name__: line.slice(0, nameEnd) };
-    let at = nameEnd;
-    if (line[at] === "{") {
-      at++;
-      while (line[at] !== "}") {
-        const eq = line.indexOf('="', at);
-        if (eq < 0) throw new Error(`bad labels in: ${line}`);
-        const name = line.slice(at, eq);
-        let value = "";
-        for (at = eq + 2; line[at] !== '"'; at++) {
-          if (at >= line.length) throw new Error(`unterminated label value in: ${line}`);
-          if (line[at] === "\\") {
-            at++;
-            value += line[at] === "n" ? "\n" : line[at];
-          } else value += line[at];
-        }
-        labels[name] = value;
-        at++; // closing quote
-        if (line[at] === ",") at++;
+  for (const { metrics: list } of metrics.scopeMetrics) {
+    for (const metric of list) {
+      let name = prometheusName(metric.descriptor.name);
+      if (metric.dataPointType === DataPointType.SUM && metric.isMonotonic && !name.endsWith("_total")) {
+        name += "_total";
       }
-      at++; // closing brace
+      for (const point of metric.dataPoints) {
+        const labels = labelsOf(point.attributes as Labels);
+        if (metric.dataPointType !== DataPointType.HISTOGRAM) {
+          out.push({ labels: { __name__: name, ...labels }, value: point.value as number });
+          continue;
+        }
+        const { count, sum, buckets } = point.value as Histogram;
+        out.push({ labels: { __name__: `${name}_count`, ...labels }, value: count });
+        if (sum !== undefined) out.push({ labels: { __name__: `${name}_sum`, ...labels }, value: sum });
+        let cumulative = 0;
+        for (const [i, n] of buckets.counts.entries()) {
+          cumulative += n;
+          const bound = buckets.boundaries[i];
+          const le = bound === undefined || bound === Number.POSITIVE_INFINITY ? "+Inf" : String(bound);
+          out.push({ labels: { __name__: `${name}_bucket`, ...labels, le }, value: cumulative });
+          if (le === "+Inf") break;
+        }
+      }
     }
-    out.push({ labels, value: sampleValue(line.slice(at).trim()) });
   }
   return out;
 }
 
-function sampleValue(text: string): number {
-  if (text === "+Inf") return Number.POSITIVE_INFINITY;
-  if (text === "-Inf") return Number.NEGATIVE_INFINITY;
-  const value = Number(text);
-  if (text === "" || (Number.isNaN(value) && text !== "NaN")) throw new Error(`not a sample value: ${text}`);
-  return value;
+interface Histogram {
+  count: number;
+  sum?: number;
+  buckets: { boundaries: number[]; counts: number[] };
+}
+
+/** Characters Prometheus does not allow become `_`, runs of `_` one (the serializer's rule for both names). */
+const sanitized = (name: string) => name.replace(/[^a-z0-9_]/gi, "_").replace(/_{2,}/g, "_");
+
+function prometheusName(name: string): string {
+  const clean = sanitized(name);
+  return /^[0-9]/.test(clean) ? `_${clean}` : clean;
+}
+
+function labelsOf(attributes: Labels): Labels {
+  const out: Labels = {};
+  for (const [key, value] of Object.entries(attributes)) out[sanitized(key)] = value;
+  return out;
 }

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { samples, userGauges } from "../../../test/metrics/support";
 import { LATENCY_BUCKETS_S } from "../catalogue";
-import { seriesKey } from "../wire";
 import { mergeShardStates } from "./merge";
-import { renderPrometheusText, toPromSamples } from "./render";
+import { renderPrometheusText } from "./render";
 
 const latency = (counts: number[], sum: number) => ({
   name: "ws_message_latency_seconds",
@@ -51,29 +50,5 @@ describe("merge and render", () => {
     expect(s.get("edge_relay_connections")).toBe(2);
     expect(text).toContain("# TYPE messages_processed_total counter");
     expect(text).not.toMatch(/_total_total|# UNIT|otel_scope|target_info/);
-  });
-
-  it("pushes exactly the series the text exposes (remote-write = scrape)", () => {
-    const scraped = samples(renderPrometheusText(merged));
-    const pushed = new Map(
-      toPromSamples(merged).map((p) => {
-        const { __name__, ...labels } = p.labels;
-        return [seriesKey(__name__ as string, labels), p.value];
-      }),
-    );
-    const fromText = new Map(
-      [...scraped].map(([key, value]) => {
-        const brace = key.indexOf("{");
-        const name = brace < 0 ? key : key.slice(0, brace);
-        const labels = Object.fromEntries(
-          [...(brace < 0 ? "" : key.slice(brace + 1, -1)).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [
-            m[1],
-            m[2],
-          ]),
-        );
-        return [seriesKey(name, labels as Record<string, string>), value];
-      }),
-    );
-    expect(pushed).toEqual(fromText);
   });
 });

@@ -10,15 +10,15 @@ import {
 import { METRICS } from "../catalogue";
 import type { Labels } from "../wire";
 import type { MergedMetrics } from "./merge";
-import { type PromSample, samplesFromText } from "./prometheus-samples";
+import { type PromSample, promSamplesOf } from "./prometheus-samples";
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 // No prefix, no timestamps, no target_info and no otel_scope_* labels: the names and labels are exactly the metric catalogue (README, "Metrics").
 // No instrument has a unit, so there is no unit suffix and no `# UNIT` line (not part of format 0.0.4).
-// This serializer alone decides the Prometheus names: remote-write reads its samples back from this text
-// (prometheus-samples.ts), and OTLP sends the instrument names, which receivers name by the same OpenTelemetry
-// rules (test/e2e/metrics-otlp.e2e.test.ts compares a push with a scrape).
+// Remote-write builds its samples from the same metric data by this serializer's naming rules
+// (prometheus-samples.ts, tested against this text), and OTLP sends the instrument names, which receivers name by
+// the same OpenTelemetry rules (test/e2e/metrics-otlp.e2e.test.ts compares a push with a scrape).
 const serializer = new PrometheusSerializer(undefined, false, undefined, true, true);
 const NO_TIME: [number, number] = [0, 0];
 
@@ -111,7 +111,7 @@ export function toResourceMetrics(merged: MergedMetrics, context = SCRAPE_CONTEX
 
 /** The series renderPrometheusText exposes, as samples (for remote-write), with the serializer's names. */
 export function toPromSamples(merged: MergedMetrics): PromSample[] {
-  return samplesFromText(renderPrometheusText(merged));
+  return promSamplesOf(toResourceMetrics(merged));
 }
 
 /** The points grouped by metric name, in the order they come (mergeShardStates sorts them by series key). */
