@@ -1,14 +1,12 @@
 import type { D1Migration } from "cloudflare:test";
 import type { Env as WorkerEnv } from "../src/env";
 
+// `env` of cloudflare:test and cloudflare:workers: the Worker's (GlobalProps come from worker-configuration.d.ts),
+// and the migrations that test/apply-migrations.ts applies.
 declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
-    }
-    interface GlobalProps {
-      mainModule: typeof import("../src/index");
-      durableNamespaces: "UserStream" | "MetricsShard";
     }
   }
 }
