@@ -3,15 +3,17 @@ import type { Env } from "../env";
 import { ApiError } from "../http/route-error";
 
 /**
- * `GET /live` and its files under `/live/` (docs/protocol.md): the live view's static files from `public/`, served through
- * the ASSETS binding (wrangler.toml `[assets]`, run_worker_first). The page talks only to this origin; the
- * headers below hold it to that, and keep it out of frames and referrers.
+ * `GET /live` and its files under `/live/` (docs/protocol.md): the live view's static files from `public/`, through
+ * the ASSETS binding. In a deployment the files under /live/ are served by the assets layer before the Worker
+ * (wrangler.toml `[assets]`, with these headers from public/_headers); this route answers the page, and a name
+ * that is no file. The page talks only to this origin; the headers hold it to that, and keep it out of frames and
+ * referrers.
  */
 export const livePage = new Hono<{ Bindings: Env }>()
   .get("/live", (c) => serveAsset(c))
   .get("/live/:file{[A-Za-z0-9_.-]+}", (c) => serveAsset(c));
 
-const LIVE_PAGE_HEADERS: Record<string, string> = {
+export const LIVE_PAGE_HEADERS: Record<string, string> = {
   "Content-Security-Policy":
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",

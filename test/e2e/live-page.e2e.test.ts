@@ -83,7 +83,7 @@ describe("the live view in Chromium", () => {
     return ((await res.json()) as { count: number }).count;
   }
 
-  it("serves the page and its files through the Worker, whose routes still answer", async () => {
+  it("serves the page through the Worker and its files from the assets layer, all with the page's headers", async () => {
     const page = await fetch(`${dev.url}/live`);
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toMatch(/text\/html/);
@@ -92,6 +92,9 @@ describe("the live view in Chromium", () => {
     const script = await fetch(`${dev.url}/live/uPlot.iife.min.js`);
     expect(script.status).toBe(200);
     expect(script.headers.get("content-type")).toMatch(/javascript/);
+    // Served before the Worker (wrangler.toml run_worker_first), its headers from public/_headers.
+    expect(script.headers.get("content-security-policy")).toBe(page.headers.get("content-security-policy"));
+    expect(script.headers.get("x-content-type-options")).toBe("nosniff");
     const missing = await fetch(`${dev.url}/live/nothing.js`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ type: "error", code: "not_found" });

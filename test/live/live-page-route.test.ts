@@ -3,8 +3,10 @@ import { describe, expect, it } from "vitest";
 import packageJs from "../../node_modules/uplot/dist/uPlot.iife.min.js?raw";
 import packageCss from "../../node_modules/uplot/dist/uPlot.min.css?raw";
 import packageJson from "../../package.json";
+import assetHeaders from "../../public/_headers?raw";
 import vendoredJs from "../../public/live/uPlot.iife.min.js?raw";
 import vendoredCss from "../../public/live/uPlot.min.css?raw";
+import { LIVE_PAGE_HEADERS } from "../../src/routes/live-page";
 
 describe("GET /live", () => {
   it("serves the page with headers that keep it on this origin", async () => {
@@ -27,6 +29,20 @@ describe("GET /live", () => {
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ type: "error", code: "not_found" });
     expect((await exports.default.fetch("https://edge.test/live/../wrangler.toml")).status).toBe(404);
+  });
+});
+
+describe("public/_headers", () => {
+  it("gives the files the assets layer serves under /live/ the page's own headers", () => {
+    const rules = assetHeaders.split("\n").filter((line) => line.trim() && !line.startsWith("#"));
+    expect(rules[0]).toBe("/live/*");
+    const headers = Object.fromEntries(
+      rules.slice(1).map((line) => {
+        const colon = line.indexOf(":");
+        return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
+      }),
+    );
+    expect(headers).toEqual(LIVE_PAGE_HEADERS);
   });
 });
 
