@@ -1,4 +1,4 @@
-import { jittered } from "../util/jitter";
+import { jittered } from "../jitter";
 
 /** Frames the line keeps places for at most; beyond, a refused frame is told a turn but takes its place later. */
 const MAX_PLACES = 4_096;

@@ -1,5 +1,5 @@
+import { jittered } from "../jitter";
 import type { SessionStore } from "../storage/stream-state/sessions";
-import { jittered } from "../util/jitter";
 import type { Sockets } from "./sockets";
 
 /**

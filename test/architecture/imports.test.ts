@@ -17,22 +17,22 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   protocol: [],
   "otel-key-values": [],
   version: [],
-  util: [],
+  jitter: [],
   // The binding types, object classes included, are generated (worker-configuration.d.ts, `npm run types`).
   env: [],
   config: ["env", "otel-key-values"],
   // Storage: the pure chunk codec at the bottom, the other rooms on top of it.
   "storage/chunk": ["protocol"],
-  "storage/*": ["protocol", "config", "env", "util", "metrics", "metrics/record", "storage/*"],
+  "storage/*": ["protocol", "config", "env", "jitter", "metrics", "metrics/record", "storage/*"],
   // Metrics stages: record → ship → aggregate ← expose.
   metrics: [],
   "metrics/aggregate": ["metrics", "config", "env"],
   "metrics/ship": ["metrics", "metrics/aggregate", "config", "env"],
-  "metrics/record": ["metrics", "metrics/ship", "config", "env", "util"],
+  "metrics/record": ["metrics", "metrics/ship", "config", "env", "jitter"],
   "metrics/expose": ["metrics", "metrics/aggregate", "config", "env", "version"],
   // The ingest stream: storage below it, the Durable Objects above.
-  stream: ["protocol", "storage/*", "metrics", "metrics/record", "config", "env", "util"],
-  "durable-objects": ["stream", "storage/*", "protocol", "metrics", "metrics/*", "config", "env", "util"],
+  stream: ["protocol", "storage/*", "metrics", "metrics/record", "config", "env", "jitter"],
+  "durable-objects": ["stream", "storage/*", "protocol", "metrics", "metrics/*", "config", "env", "jitter"],
   // The HTTP side: http < auth < middleware < routes < app.
   http: ["protocol", "metrics/record"],
   auth: ["http", "protocol", "config", "env"],

@@ -1,6 +1,6 @@
 import { getConfig } from "../../config";
 import type { Env } from "../../env";
-import { jittered } from "../../util/jitter";
+import { jittered } from "../../jitter";
 import { DurableOutbox } from "../ship/durable-outbox";
 import { MemoryOutbox } from "../ship/memory-outbox";
 import type { Outbox } from "../ship/outbox";
