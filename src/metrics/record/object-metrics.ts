@@ -43,9 +43,9 @@ function keepsRefreshing(s: UserGaugeSnapshot): boolean {
  * explicitly collected DELTA reader) and the gauge snapshot into ONE batch, stores it in the outbox (SQLite of the
  * object, when `storage` is given) and sends it to the user's shard, hash(user_id) % METRICS_SHARDS; see
  * ship/outbox.ts for exactly-once. Bound on loss: deltas recorded after the last flush live only in memory until the
- * next alarm (FLUSH_INTERVAL_MS); an object is evicted only after it has been idle for far longer than that, so
- * only a crash or a deploy in that window loses them: at most one alarm period of one object's counts. Persisting
- * every event instead would add a storage write to every frame, for metrics.
+ * next alarm (FLUSH_INTERVAL_MS), or until the object's last socket closes (its owner flushes then: an idle object
+ * may be evicted before its alarm); a crash or a deploy in that window loses at most one alarm period of one
+ * object's counts. Persisting every event instead would add a storage write to every frame, for metrics.
  */
 export class ObjectMetrics {
   readonly env: Env;
