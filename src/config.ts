@@ -99,7 +99,8 @@ const varsSchema = z
     FLUSH_INTERVAL_MS: positiveInt("FLUSH_INTERVAL_MS", 1_000, 3_600_000),
     FLUSH_BATCH_SIZE: positiveInt("FLUSH_BATCH_SIZE", 2_000, 100_000),
     SESSION_IDLE_MS: positiveInt("SESSION_IDLE_MS", 300_000, 7 * 24 * 3_600_000),
-    MAX_FRAME_BYTES: positiveInt("MAX_FRAME_BYTES", 1_048_576, 32 * 1_048_576),
+    // At most 1 MiB: a frame is committed in one row of the object's SQLite, 2 MB at most with its columns.
+    MAX_FRAME_BYTES: positiveInt("MAX_FRAME_BYTES", 1_048_576, 1_048_576),
     MAX_SAMPLES_PER_FRAME: positiveInt("MAX_SAMPLES_PER_FRAME", 10_000, 1_000_000),
     METRICS_USER_LABEL_LIMIT: positiveInt("METRICS_USER_LABEL_LIMIT", 100, 100_000),
     METRICS_SHARDS: positiveInt("METRICS_SHARDS", 4, 256),

@@ -123,6 +123,37 @@ describe("the sample buffer", () => {
     });
   });
 
+  it("keeps a frame too large for its columns alone in a row, flushed from its text", async () => {
+    await runInDurableObject(env.USER_STREAM.getByName("buffer-large"), (_instance, state) => {
+      const sql = state.storage.sql;
+      const { buffer } = openStores(sql);
+      // ~1.3 MB of text and 0.7 MB of columns: past what a row takes with both (a row is at most 2 MB).
+      const large = Array.from({ length: 35_000 }, (_, i) => ({
+        t: 1_700_000_000_000 + i,
+        ch: "a",
+        v: i / 7,
+      }));
+      buffer.append([parsed("r", 1, frameA), parsed("r", 2, large), parsed("r", 3, frameB)]);
+      buffer.append([parsed("r", 4, frameC)]);
+      expect(
+        sql.exec("SELECT id, cols IS NULL AS text_only FROM buffer_commits ORDER BY id").toArray(),
+      ).toEqual([
+        { id: 1, text_only: 0 },
+        { id: 2, text_only: 1 },
+        { id: 3, text_only: 0 },
+      ]);
+      const samples = written(buffer.selectForFlush(100_000));
+      expect(samples).toHaveLength(2 + 35_000 + 1 + 3);
+      expect(samples[2 + 34_999]).toEqual({
+        seq: 2,
+        idx: 34_999,
+        t: 1_700_000_034_999,
+        ch: "a",
+        v: 34_999 / 7,
+      });
+    });
+  });
+
   it("moves the frame rows of an earlier release into commit rows, flushing one without columns from its text", async () => {
     await runInDurableObject(env.USER_STREAM.getByName("buffer-upgrade"), (_instance, state) => {
       const sql = state.storage.sql;

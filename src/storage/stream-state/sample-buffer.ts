@@ -72,6 +72,11 @@ const ROW_BYTES = 1_000_000;
  * what one commit rewrites (a few SQLite pages), and a slow relay's frames still share a row per ~16 KB.
  */
 const OPEN_ROW_BYTES = 16_384;
+/**
+ * A frame whose text and columns together pass this is kept without columns, alone in its row: with its text
+ * (at most MAX_FRAME_BYTES, 1 MiB) it stays under the 2 MB row limit, and the flush reads it from its text.
+ */
+const FRAME_WITH_COLUMNS_BYTES = 1_500_000;
 
 /** The newest row while commits may still be appended to it (in memory: a new object starts a new row). */
 interface OpenRow {
@@ -199,26 +204,38 @@ export class SampleBuffer {
     const stored = frames.map(toStored);
     const open = this.#open;
     const bytes = stored.reduce((sum, f) => sum + f.bytes, 0);
-    if (open && open.bytes < OPEN_ROW_BYTES && open.bytes + bytes <= ROW_BYTES) {
+    if (
+      open &&
+      open.bytes < OPEN_ROW_BYTES &&
+      open.bytes + bytes <= ROW_BYTES &&
+      stored.every((f) => f.cols)
+    ) {
       this.#extend(open, stored);
       return;
     }
     let from = 0;
     let rowBytes = 0;
     for (let i = 0; i < stored.length; i++) {
-      const size = (stored[i] as StoredFrame).bytes;
-      if (i > from && rowBytes + size > ROW_BYTES) {
+      const frame = stored[i] as StoredFrame;
+      if (i > from && (rowBytes + frame.bytes > ROW_BYTES || !frame.cols)) {
         this.#insert(stored.slice(from, i));
         from = i;
         rowBytes = 0;
       }
-      rowBytes += size;
+      rowBytes += frame.bytes;
+      // A frame without columns takes a row of its own.
+      if (!frame.cols) {
+        this.#insert([frame]);
+        from = i + 1;
+        rowBytes = 0;
+      }
     }
     if (stored.length > from) this.#insert(stored.slice(from));
   }
 
   #insert(frames: readonly StoredFrame[]): void {
     const { n, tMin, tMax, text, cols, bytes } = joined(frames);
+    const columns = frames.every((f) => f.cols) ? cols : null;
     const entries = frames.map((f) => f.entry);
     this.sql.exec(
       "INSERT INTO buffer_commits (id, n, t_min, t_max, frames, samples, cols) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -228,9 +245,9 @@ export class SampleBuffer {
       tMax,
       JSON.stringify(entries),
       text,
-      cols,
+      columns,
     );
-    this.#open = { id: this.#nextId, entries, bytes };
+    this.#open = columns ? { id: this.#nextId, entries, bytes } : null;
     this.#nextId++;
     this.#size += n;
   }
@@ -400,17 +417,18 @@ function columnsOfRow(row: CommitRow, entries: readonly FrameEntry[]): FrameColu
   });
 }
 
-/** A frame as a row stores it: its `frames` entry, text and columns. */
+/** A frame as a row stores it: its `frames` entry, text and columns (null: too large to keep them). */
 interface StoredFrame {
   entry: StoredEntry;
   text: string;
-  cols: Uint8Array;
+  cols: Uint8Array | null;
   bytes: number;
 }
 
 function toStored({ parsed, print }: FrameToBuffer): StoredFrame {
   const { frame, samplesJson, tMin, tMax } = parsed;
-  const cols = encodeFrameColumns(frame.samples);
+  const large = samplesJson.length + 20 * frame.samples.length > FRAME_WITH_COLUMNS_BYTES;
+  const cols = large ? null : encodeFrameColumns(frame.samples);
   return {
     entry: [
       frame.relay_id,
@@ -424,7 +442,7 @@ function toStored({ parsed, print }: FrameToBuffer): StoredFrame {
     ],
     text: samplesJson,
     cols,
-    bytes: samplesJson.length + cols.length,
+    bytes: samplesJson.length + (cols?.length ?? 0),
   };
 }
 
@@ -434,14 +452,14 @@ function joined(frames: readonly StoredFrame[]) {
   let tMin = Number.POSITIVE_INFINITY;
   let tMax = Number.NEGATIVE_INFINITY;
   let bytes = 0;
-  const cols = new Uint8Array(frames.reduce((sum, f) => sum + f.cols.length, 0));
+  const cols = new Uint8Array(frames.reduce((sum, f) => sum + (f.cols?.length ?? 0), 0));
   let at = 0;
   for (const { entry, cols: block, bytes: size } of frames) {
     n += entry[3];
     tMin = Math.min(tMin, entry[5]);
     tMax = Math.max(tMax, entry[6]);
-    cols.set(block, at);
-    at += block.length;
+    if (block) cols.set(block, at);
+    at += block?.length ?? 0;
     bytes += size;
   }
   return { n, tMin, tMax, text: frames.map((f) => f.text).join(""), cols, bytes };
