@@ -163,7 +163,7 @@ export function renderGenerated(r: BenchResults): string {
     `Measured ${r.startedAt}${p.quick ? " (QUICK run: 1-second cells, reduced matrix; not for comparison)" : ""}.`,
     "",
     `Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB memory. Node ${m.node}, wrangler ${m.wrangler}, ` +
-      `workerd ${m.workerd}, \`wrangler dev\` (local mode) with the client on the same machine. ` +
+      `workerd ${m.workerd}, \`wrangler dev\` (local mode, state on ${m.stateOn}) with the client on the same machine. ` +
       `Load average (1 min) ${m.loadAverage.start} at the start, ${m.loadAverage.end} at the end ` +
       `(above 0 means other work shared the ${m.cpus} CPUs).`,
     "",
