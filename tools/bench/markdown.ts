@@ -18,7 +18,7 @@ function table(header: string[], rows: string[][]): string {
   ].join("\n");
 }
 
-function errors(c: CellResult): string {
+function errors(c: { errors: Record<string, number> }): string {
   const entries = Object.entries(c.errors);
   return entries.length ? entries.map(([code, k]) => `${code} ${k}`).join(", ") : "0";
 }
@@ -227,6 +227,7 @@ export function renderGenerated(r: BenchResults): string {
         rowsPerFrame(c),
       ]),
     ),
+    ...fleetSection(r),
     "",
     "### Operator loads and overload: default configuration beside tuned",
     "",
@@ -273,4 +274,43 @@ export function mergeIntoDocument(existing: string | null, generated: string): s
       return existing.slice(0, begin) + generated + existing.slice(end + END.length);
   }
   return `# Benchmarks\n\n${generated}\n`;
+}
+
+/** The fleet cell's table (or why it did not complete); nothing when the plan skipped it. */
+function fleetSection(r: BenchResults): string[] {
+  if (!r.fleet) return [];
+  const { spec, result, failure } = r.fleet;
+  return [
+    "",
+    `### A fleet at the production flush (${n(spec.users)} users, one relay each, a 10-sample frame every ${spec.secondsPerFrame} s each, ${spec.seconds} s)`,
+    "",
+    "On a server of its own with `FLUSH_INTERVAL_MS` 30000. Memory is the runtime's resident memory at its peak " +
+      "against before the cell; open files are those of the runtime process holding most, locally one socket and " +
+      "the SQLite files of each user's object.",
+    "",
+    result
+      ? table(
+          [
+            "users",
+            "connect all relays",
+            "frames/s acked of asked",
+            "ack p50 / p99",
+            "memory per user",
+            "open files per user",
+            "errors",
+          ],
+          [
+            [
+              n(result.users),
+              `${result.connectS} s (${n(result.relaysConnected)} connected)`,
+              `${n(result.framesPerS)} of ${n(result.askedFramesPerS)}`,
+              `${ms(result.ackMs.p50)} / ${ms(result.ackMs.p99)}`,
+              `${n(result.rssKiBPerUser)} KiB`,
+              String(result.openFilesPerUser),
+              errors(result),
+            ],
+          ],
+        )
+      : `Did not complete: ${failure}`,
+  ];
 }

@@ -1,3 +1,5 @@
+import type { FleetSpec } from "./fleet.ts";
+
 /** The benchmark's cells: a full run (BENCHMARKS.md) or a quick one (the end-to-end test, under a minute). */
 export interface BenchPlan {
   quick: boolean;
@@ -20,6 +22,8 @@ export interface BenchPlan {
   operatorTuned: boolean;
   /** Issue 9's overload cell, on the default config: many relays with deep windows of big frames on ONE user. */
   overload: OperatorCell;
+  /** Many users at the production flush on a server of their own (fleet.ts); null: not run. */
+  fleet: FleetSpec | null;
 }
 
 export interface OperatorCell {
@@ -43,7 +47,7 @@ export const TARGETS = {
   timesPeer: 1.5,
 } as const;
 
-export function benchPlan(quick: boolean, cellSeconds?: number): BenchPlan {
+export function benchPlan(quick: boolean, cellSeconds?: number, fleetUsers?: number): BenchPlan {
   const halfLoad = {
     samples: 100,
     relays: 10,
@@ -65,6 +69,7 @@ export function benchPlan(quick: boolean, cellSeconds?: number): BenchPlan {
       operator: [operatorFew(1)],
       operatorTuned: false,
       overload: overloadCell({ relays: 10, window: 8, seconds: 1 }),
+      fleet: fleetUsers ? { users: fleetUsers, secondsPerFrame: 10, seconds: 5 } : null,
     };
   }
   return {
@@ -81,6 +86,8 @@ export function benchPlan(quick: boolean, cellSeconds?: number): BenchPlan {
     operator: [operatorFew(5), operatorMany(5)],
     operatorTuned: true,
     overload: overloadCell({ relays: 50, window: 32, seconds: 10 }),
+    // 10,000 users need about 50,000 open files in one local runtime (BENCHMARKS.md); 3,000 fit 20,000.
+    fleet: fleetUsers === 0 ? null : { users: fleetUsers ?? 3_000, secondsPerFrame: 10, seconds: 20 },
   };
 }
 

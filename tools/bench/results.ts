@@ -1,4 +1,5 @@
 import type { CellResult } from "./cells.ts";
+import type { FleetResult, FleetSpec } from "./fleet.ts";
 import type { Machine } from "./machine.ts";
 import type { RenderResult } from "./metrics-render.ts";
 import { type BenchPlan, type OperatorCell, TARGETS } from "./plan.ts";
@@ -29,6 +30,15 @@ export interface BenchResults {
   chunkSizes: string | null;
   operator: OperatorResult[];
   overload: CellResult;
+  /** The fleet cell (fleet.ts), or null when the plan skips it. */
+  fleet: FleetOutcome | null;
+}
+
+/** The fleet cell's figures, or why it did not complete (a local runtime has limits a deployment does not). */
+export interface FleetOutcome {
+  spec: FleetSpec;
+  result: FleetResult | null;
+  failure: string | null;
 }
 
 /** One operator load on one configuration: "default" is wrangler.toml's, "tuned" has BUFFER_CAPACITY 1,000,000. */

@@ -9,12 +9,13 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { freezeBenchBuild } from "./bench-config.ts";
 import { type CellContext, type CellResult, type CellSpec, runCell, type Target } from "./cells.ts";
+import { type FleetSpec, runFleetCell } from "./fleet.ts";
 import { describeMachine } from "./machine.ts";
 import { matrixTable, mergeIntoDocument, renderGenerated, targetsTable } from "./markdown.ts";
 import { measureMetricsRender, type RenderResult } from "./metrics-render.ts";
 import { startNodePeer } from "./peer/start-peer.ts";
 import { benchPlan } from "./plan.ts";
-import type { BenchResults, MatrixRow, OperatorResult } from "./results.ts";
+import type { BenchResults, FleetOutcome, MatrixRow, OperatorResult } from "./results.ts";
 import { measureStorage } from "./storage.ts";
 import { type BenchServer, startBenchServer } from "./wrangler-server.ts";
 
@@ -24,6 +25,8 @@ const USAGE = `Usage: npm run bench -- [--quick] [--cell-seconds N] [--out FILE]
   --out FILE        the markdown to update (default BENCHMARKS.md; quick runs write nothing unless given)
   --json FILE       also write every figure as JSON
   --port P          wrangler dev port (default 18821); the default-configuration server uses P + 1
+  --fleet-users N   users of the fleet cell (default 3000 in a full run, none in a quick one; 0 skips it, at most
+                    10000)
   --state-dir DIR   where the servers keep their local state (default: the system's temporary directory);
                     a tmpfs such as /dev/shm leaves out the local disk's syncs (BENCHMARKS.md)`;
 
@@ -35,6 +38,7 @@ const { values } = parseArgs({
     json: { type: "string" },
     port: { type: "string", default: "18821" },
     "state-dir": { type: "string" },
+    "fleet-users": { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -47,8 +51,13 @@ if (cellSeconds !== undefined && !(cellSeconds >= 0.5 && cellSeconds <= 60)) {
   console.error(`--cell-seconds must be a number from 0.5 to 60\n${USAGE}`);
   process.exit(2);
 }
+const fleetUsers = values["fleet-users"] === undefined ? undefined : Number(values["fleet-users"]);
+if (fleetUsers !== undefined && !(Number.isInteger(fleetUsers) && fleetUsers >= 0 && fleetUsers <= 10_000)) {
+  console.error(`--fleet-users must be a whole number from 0 to 10000\n${USAGE}`);
+  process.exit(2);
+}
 const port = Number(values.port);
-const plan = benchPlan(values.quick, cellSeconds);
+const plan = benchPlan(values.quick, cellSeconds, fleetUsers);
 const out = values.out ?? (plan.quick ? null : "BENCHMARKS.md");
 
 // Secrets of this throwaway local server only.
@@ -201,6 +210,8 @@ try {
     operator.push({ cell: o, config: "default", result: await cell(operatorSpec(o)) });
   }
   const overload = await cell(operatorSpec(plan.overload));
+  await server.stop();
+  const fleet = plan.fleet ? await fleetCell(plan.fleet, ctx.runId) : null;
 
   const results: BenchResults = {
     startedAt: new Date().toISOString(),
@@ -215,6 +226,7 @@ try {
     chunkSizes,
     operator,
     overload,
+    fleet,
   };
   console.log(`\n${matrixTable(results)}\n\n${targetsTable(results)}`);
   if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));
@@ -228,4 +240,26 @@ try {
 } finally {
   await Promise.all([server.stop(), defaultServer.stop(), peer.stop()]);
   rmSync(workDir, { recursive: true, force: true });
+}
+
+/** The fleet cell on a server of its own at the production flush interval; a failure is reported, not thrown. */
+async function fleetCell(spec: FleetSpec, runId: string): Promise<FleetOutcome> {
+  log(
+    `bench: fleet of ${spec.users.toLocaleString("en-US")} users, one frame per ${spec.secondsPerFrame} s each ...`,
+  );
+  const fleetServer = await benchServer("state-fleet", { FLUSH_INTERVAL_MS: "30000" }, port + 3);
+  try {
+    await runFleetCell(fleetServer, secret, `b${runId}-warm`, { users: 2, secondsPerFrame: 1, seconds: 1 });
+    const result = await runFleetCell(fleetServer, secret, `b${runId}-fleet`, spec);
+    log(
+      `bench: fleet -> connect ${result.connectS} s, ${result.framesPerS} of ${result.askedFramesPerS} frames/s, ` +
+        `${result.rssKiBPerUser} KiB and ${result.openFilesPerUser} open files per user`,
+    );
+    return { spec, result, failure: null };
+  } catch (err) {
+    log(`bench: the fleet cell failed: ${err}`);
+    return { spec, result: null, failure: String(err instanceof Error ? err.message : err) };
+  } finally {
+    await fleetServer.stop();
+  }
 }

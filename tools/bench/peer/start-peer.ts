@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import type { BenchServer } from "../wrangler-server.ts";
-import { groupCpuSeconds } from "../wrangler-server.ts";
+import { groupCpuSeconds, groupUsage } from "../wrangler-server.ts";
 
 /** Starts node-peer.ts in its own process group (its CPU is read like the runtime's) and waits for /health. */
 export async function startNodePeer(options: {
@@ -55,5 +55,6 @@ export async function startNodePeer(options: {
     log: () => output,
     stop,
     cpuSeconds: () => groupCpuSeconds(child.pid as number),
+    runtimeUsage: () => groupUsage(child.pid as number, "node"),
   };
 }
