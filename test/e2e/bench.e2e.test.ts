@@ -14,7 +14,15 @@ describe("npm run bench -- --quick", () => {
   it("measures both ceilings and the pipeline in one wrangler dev, and prints the ratios", async () => {
     const json = join(dir, "bench.json");
     const out = join(dir, "BENCHMARKS.md");
-    const { code, stdout, stderr } = await runNpmScript("bench", ["--quick", "--json", json, "--out", out]);
+    const { code, stdout, stderr } = await runNpmScript("bench", [
+      "--quick",
+      "--fleet-users",
+      "50",
+      "--json",
+      json,
+      "--out",
+      out,
+    ]);
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(
       /\| samples\/frame \| relays \| parse ceiling samples\/s .* full\/parse \| full\/SQLite \| Node peer samples\/s \| full\/peer/,
@@ -61,6 +69,13 @@ describe("npm run bench -- --quick", () => {
     expect(results.operator.map((o) => o.config)).toEqual(["default"]);
     for (const { result } of results.operator) expect(result.samplesPerS).toBeGreaterThan(0);
     expect(results.overload.samplesPerS).toBeGreaterThan(0);
+    // The fleet cell ran on its own server: every relay connected and held its rate, and each user's object
+    // took memory and open files in the local runtime.
+    expect(results.fleet?.failure).toBeNull();
+    expect(results.fleet?.result).toMatchObject({ users: 50, relaysConnected: 50, errors: {} });
+    expect(results.fleet?.result?.framesPerS).toBeGreaterThan(0);
+    expect(results.fleet?.result?.rssKiBPerUser).toBeGreaterThan(0);
+    expect(results.fleet?.result?.openFilesPerUser).toBeGreaterThan(0);
 
     const markdown = readFileSync(out, "utf8");
     expect(markdown).toContain(TARGETS_NOTE);
@@ -78,5 +93,7 @@ describe("npm run bench -- --quick", () => {
     expect(markdown).toMatch(/workerd \d+\.\d+/);
     expect(markdown).toContain("#### Capacity and cost at Cloudflare's list prices");
     expect(markdown).toContain("| overload: ");
+    expect(markdown).toContain("### A fleet at the production flush (50 users");
+    expect(markdown).toMatch(/state on (disk|memory \(tmpfs\))/);
   });
 });

@@ -20,11 +20,13 @@ import { measureStorage } from "./storage.ts";
 import { type BenchServer, startBenchServer } from "./wrangler-server.ts";
 
 const USAGE = `Usage: npm run bench -- [--quick] [--cell-seconds N] [--out FILE] [--json FILE] [--port P]
+                            [--fleet-users N] [--state-dir DIR]
   --quick           reduced matrix with 1-second cells (under a minute; figures not for comparison)
   --cell-seconds N  seconds per cell (default 3, quick 1)
   --out FILE        the markdown to update (default BENCHMARKS.md; quick runs write nothing unless given)
   --json FILE       also write every figure as JSON
-  --port P          wrangler dev port (default 18821); the default-configuration server uses P + 1
+  --port P          wrangler dev port (default 18821); the default-configuration server uses P + 1, the
+                    Node peer P + 2, the fleet cell's server P + 3
   --fleet-users N   users of the fleet cell (default 3000 in a full run, none in a quick one; 0 skips it, at most
                     10000)
   --state-dir DIR   where the servers keep their local state (default: the system's temporary directory);
@@ -56,6 +58,11 @@ if (fleetUsers !== undefined && !(Number.isInteger(fleetUsers) && fleetUsers >= 
   console.error(`--fleet-users must be a whole number from 0 to 10000\n${USAGE}`);
   process.exit(2);
 }
+const stateDir = values["state-dir"] ?? tmpdir();
+if (!existsSync(stateDir)) {
+  console.error(`--state-dir ${stateDir} does not exist\n${USAGE}`);
+  process.exit(2);
+}
 const port = Number(values.port);
 const plan = benchPlan(values.quick, cellSeconds, fleetUsers);
 const out = values.out ?? (plan.quick ? null : "BENCHMARKS.md");
@@ -67,7 +74,7 @@ const METRICS_SHARDS = 4;
 const log = (text: string) => process.stderr.write(`${text}\n`);
 
 const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
-const workDir = mkdtempSync(join(values["state-dir"] ?? tmpdir(), "zander-bench-"));
+const workDir = mkdtempSync(join(stateDir, "zander-bench-"));
 // The codec alone, in this process, before any server runs (full plan only: it takes a few seconds).
 let chunkSizes: string | null = null;
 if (plan.chunkSizes) {
