@@ -18,6 +18,7 @@ export interface Machine {
   stateOn: "disk" | "memory (tmpfs)";
 }
 
+/** statfs f_type of a tmpfs (linux/magic.h): state kept in memory, where a sync costs nothing. */
 const TMPFS_MAGIC = 0x01021994;
 
 /** The machine and the versions that produced the figures (BENCHMARKS.md states them with every table). */
