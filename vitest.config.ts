@@ -8,6 +8,9 @@ export default defineConfig({
     cloudflareTest(async () => ({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
+        // A second D1 database for the tests of several user databases (src/storage/d1/user-databases.test.ts).
+        // Its name is not a user database's (DB, DB_<NAME>): the other tests see one database, as deployed.
+        d1Databases: { TEST_DB_2: "test-db-2" },
         bindings: {
           TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url))),
           AUTH_SECRET: "test-auth-secret-0123456789abcdef",

@@ -4,6 +4,7 @@ import type { Env } from "../src/env";
 import { PING_TEXT, PONG_TEXT, type ReplyFrame } from "../src/protocol/frames";
 import { TOKEN_EXP_HEADER, USER_HEADER } from "../src/protocol/object-request";
 import type { ParsedSamples } from "../src/protocol/parse-frame";
+import { databaseNamed, placeUser, userDatabases } from "../src/storage/d1/user-databases";
 import { RowMeter } from "../src/storage/stream-state/row-meter";
 import { type ObjectStores, openStores } from "../src/storage/stream-state/stores";
 import { Admission } from "../src/stream/admission";
@@ -63,7 +64,7 @@ export class UserStream extends DurableObject<Env> {
     );
     this.#fanOut = new FanOut(ctx, this.#sockets, this.#metrics);
     this.#flusher = new D1Flusher({
-      db: env.DB,
+      database: (userId) => this.#database(userId),
       config: this.#config,
       storage: ctx.storage,
       stores: () => this.#stores,
@@ -212,6 +213,17 @@ export class UserStream extends DurableObject<Env> {
   /** The object's name is its user id; an object of an older release learnt it at first contact. */
   #userId(): string | undefined {
     return this.ctx.id.name ?? this.#stores.meta.userId ?? undefined;
+  }
+
+  /** The user's D1 database: placed by the directory before the first flush, then kept in the object's meta. */
+  async #database(userId: string): Promise<D1Database> {
+    const dbs = userDatabases(this.env);
+    let name = this.#stores.meta.database;
+    if (name === null) {
+      name = await placeUser(dbs, userId);
+      this.#stores.meta.database = name;
+    }
+    return databaseNamed(dbs, name, userId);
   }
 
   /** The object learns its user id at first contact (the Worker sends it with every request). */

@@ -7,6 +7,8 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
+      /** A second D1 database (vitest.config.ts), bound as a user database by the tests that need two. */
+      TEST_DB_2: D1Database;
     }
   }
 }

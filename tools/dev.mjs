@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: prepares a fresh clone (creates .dev.vars from .dev.vars.example, applies the local D1
-// migrations) and runs `wrangler dev` on 127.0.0.1:8787 with the local flags. Extra arguments are passed
+// migrations of every user database) and runs `wrangler dev` on 127.0.0.1:8787 with the local flags. Extra arguments are passed
 // to wrangler dev, e.g. `npm start -- --port 8788 --var BUFFER_CAPACITY:100`.
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
@@ -14,20 +14,24 @@ const bin = join(root, "node_modules", ".bin");
 const env = { ...process.env, ...LOCAL_WRANGLER_ENV, PATH: `${bin}${delimiter}${process.env.PATH ?? ""}` };
 const wrangler = join(bin, "wrangler");
 const extra = process.argv.slice(2);
-const persistTo = extra.includes("--persist-to")
-  ? ["--persist-to", extra[extra.indexOf("--persist-to") + 1]]
-  : [];
+/** `--persist-to DIR` and `--config FILE` of the arguments, for the migrations too. */
+const passOn = (flag) => (extra.includes(flag) ? [flag, extra[extra.indexOf(flag) + 1]] : []);
+const migrateArgs = [...passOn("--persist-to"), ...passOn("--config")];
 
 if (!existsSync(join(root, ".dev.vars"))) {
   copyFileSync(join(root, ".dev.vars.example"), join(root, ".dev.vars"));
   console.log("Created .dev.vars from .dev.vars.example (local-only secrets).");
 }
 
-const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persistTo], {
-  cwd: root,
-  env: { ...env, CI: "true" }, // CI=true: apply without the interactive confirmation
-  stdio: "inherit",
-});
+const migrate = spawnSync(
+  process.execPath,
+  [join(root, "tools", "migrate-d1.ts"), "--local", ...migrateArgs],
+  {
+    cwd: root,
+    env,
+    stdio: "inherit",
+  },
+);
 if (migrate.status !== 0) {
   console.error("Applying local D1 migrations failed; see the output above.");
   process.exit(migrate.status ?? 1);

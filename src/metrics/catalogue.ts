@@ -82,7 +82,14 @@ export const METRICS: Record<string, MetricDefinition> = {
     help: "Stored chunks a read could not decode (reported in the answer)",
   },
   remote_write_requests: { kind: "counter", help: "Remote-write pushes, by result" },
-  storage_bytes: { kind: "gauge", help: "Bytes stored, by tier (d1: the database file, r2: cold objects)" },
+  storage_bytes: {
+    kind: "gauge",
+    help: "Bytes stored, by tier (d1: the database files, r2: cold objects)",
+  },
+  d1_database_bytes: {
+    kind: "gauge",
+    help: "Bytes of each user D1 database's file, by binding name (full at 10 GB)",
+  },
   storage_jobs: {
     kind: "counter",
     help: "Storage tier job steps (compaction, cold_move, retention), by step and result",

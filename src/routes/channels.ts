@@ -4,6 +4,7 @@ import { ApiError } from "../http/route-error";
 import { getIsolateMetrics } from "../metrics/record/isolate-metrics";
 import { type AccessEnv, requireAccess } from "../middleware/access";
 import { jsonResponse } from "../protocol/json-text";
+import { findUserDatabase } from "../storage/d1/user-databases";
 import { listChannels } from "../storage/read/channel-list";
 import { firstIssue, queryParams, rangeQuery } from "./read-query";
 
@@ -22,7 +23,11 @@ async function getChannels(c: Context<AccessEnv>): Promise<Response> {
   const query = rangeQuery.safeParse(queryParams(c.req.url, []));
   if (!query.success) throw new ApiError(400, "invalid", firstIssue(query.error));
   const { from, to } = query.data;
-  const { channels, errors } = await listChannels(c.env.DB, c.env.COLD, { userId, from, to });
+  const { channels, errors } = await listChannels(await findUserDatabase(c.env, userId), c.env.COLD, {
+    userId,
+    from,
+    to,
+  });
   if (errors.length > 0) getIsolateMetrics().chunkDecodeErrors.add(errors.length);
   return jsonResponse({ user_id: userId, from, to, channels, errors });
 }

@@ -2,6 +2,7 @@ import { type Context, Hono } from "hono";
 import type { Env } from "../env";
 import { ApiError } from "../http/route-error";
 import { type AccessEnv, requireAccess } from "../middleware/access";
+import { findUserDatabase } from "../storage/d1/user-databases";
 import { listChannels } from "../storage/read/channel-list";
 import { exportCsv, exportParquet } from "../storage/read/export-stream";
 import { exportQuery, firstIssue, queryParams } from "./read-query";
@@ -23,8 +24,9 @@ async function getExport(c: Context<AccessEnv>): Promise<Response> {
   const { from, to, ch, session_id, format } = query.data;
   const q = { userId, from, to, channels: ch ?? null, sessionId: session_id ?? null };
   const name = `${userId}-${from}-${to}.${format}`;
+  const db = await findUserDatabase(c.env, userId);
   if (format === "parquet") {
-    return new Response(exportParquet(c.env.DB, c.env.COLD, q), {
+    return new Response(exportParquet(db, c.env.COLD, q), {
       headers: {
         "Content-Type": "application/vnd.apache.parquet",
         "Content-Disposition": `attachment; filename="${name}"`,
@@ -32,9 +34,8 @@ async function getExport(c: Context<AccessEnv>): Promise<Response> {
     });
   }
   // The CSV header names every column before the first row: the range's channels, from chunk statistics.
-  const columns =
-    ch ?? (await listChannels(c.env.DB, c.env.COLD, { userId, from, to })).channels.map((x) => x.ch);
-  return new Response(exportCsv(c.env.DB, c.env.COLD, q, columns), {
+  const columns = ch ?? (await listChannels(db, c.env.COLD, { userId, from, to })).channels.map((x) => x.ch);
+  return new Response(exportCsv(db, c.env.COLD, q, columns), {
     headers: {
       "Content-Type": "text/csv; charset=utf-8",
       "Content-Disposition": `attachment; filename="${name}"`,

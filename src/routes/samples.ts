@@ -11,6 +11,7 @@ import { jsonResponse } from "../protocol/json-text";
 import { parseClientFrame } from "../protocol/parse-frame";
 import { readSamples } from "../storage/d1/reader";
 import { readSeries } from "../storage/d1/series-reader";
+import { findUserDatabase } from "../storage/d1/user-databases";
 import { encodeCursor, firstIssue, queryParams, samplesQuery, seriesQuery } from "./read-query";
 
 /**
@@ -52,7 +53,7 @@ async function getSamples(c: Context<AccessEnv>): Promise<Response> {
   if (!query.success) throw new ApiError(400, "invalid", firstIssue(query.error));
   const { from, to, limit, ch, cursor } = query.data;
   const page = await readSamples(
-    c.env.DB,
+    await findUserDatabase(c.env, userId),
     { userId, from, to, limit, channels: ch ?? null, position: cursor ?? null },
     c.env.COLD,
   );
@@ -76,7 +77,11 @@ async function getSeries(c: Context<AccessEnv>): Promise<Response> {
   const query = seriesQuery.safeParse(queryParams(c.req.url, ["ch"]));
   if (!query.success) throw new ApiError(400, "invalid", firstIssue(query.error));
   const { from, to, step, ch } = query.data;
-  const answer = await readSeries(c.env.DB, { userId, from, to, step, channels: ch }, c.env.COLD);
+  const answer = await readSeries(
+    await findUserDatabase(c.env, userId),
+    { userId, from, to, step, channels: ch },
+    c.env.COLD,
+  );
   const { series, errors, nextFrom } = answer;
   countCorrupt(errors.length);
   return jsonResponse({

@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import type { Env } from "../env";
 import { type AccessEnv, requireAccess } from "../middleware/access";
+import { findUserDatabase } from "../storage/d1/user-databases";
 import { eraseUserStorage } from "../storage/tiers/erase-user";
 
 /**
@@ -14,9 +15,10 @@ export const userData = new Hono<{ Bindings: Env }>().delete(
   requireAccess("admin", "param"),
   async (c: Context<AccessEnv>) => {
     const { userId } = c.var.access;
-    const first = await eraseUserStorage(c.env.DB, c.env.COLD, userId);
+    const first = await eraseUserStorage(await findUserDatabase(c.env, userId), c.env.COLD, userId);
     const buffer = await c.env.USER_STREAM.getByName(userId).eraseBuffer();
-    const second = await eraseUserStorage(c.env.DB, c.env.COLD, userId);
+    // Looked up again: a flush in flight during the first pass may have placed a new user.
+    const second = await eraseUserStorage(await findUserDatabase(c.env, userId), c.env.COLD, userId);
     const deleted = Object.fromEntries(
       Object.entries(first).map(([k, v]) => [k, v + second[k as keyof typeof second]]),
     ) as typeof first;

@@ -12,7 +12,8 @@ const MAX_FLUSH_BACKOFF_MS = 60_000;
 const MAX_FLUSH_BATCHES_PER_ALARM = 8;
 /** What the flusher works with. */
 export interface FlushParts {
-  db: D1Database;
+  /** The user's D1 database (src/storage/d1/user-databases.ts): placed at the first flush, then remembered. */
+  database: (userId: string) => Promise<D1Database>;
   config: Config;
   storage: DurableObjectStorage;
   stores: () => ObjectStores;
@@ -83,7 +84,7 @@ export class D1Flusher {
   }
 
   async #run(userId: string, fullBatches: boolean): Promise<void> {
-    const { db, storage, stores, metrics, rows } = this.parts;
+    const { database, storage, stores, metrics, rows } = this.parts;
     const due = () => (fullBatches ? stores().buffer.size >= this.#config.flushBatchSize : this.hasWork);
     for (let batch = 0; batch < MAX_FLUSH_BATCHES_PER_ALARM && due(); batch++) {
       const { buffer, sessions, meta } = stores();
@@ -102,7 +103,13 @@ export class D1Flusher {
       const startedAt = Date.now();
       let written: FlushedRows;
       try {
-        written = await writeFlushBatch(db, userId, selection.slices, sessionRows, flushId);
+        written = await writeFlushBatch(
+          await database(userId),
+          userId,
+          selection.slices,
+          sessionRows,
+          flushId,
+        );
       } catch (err) {
         meta.flushFailures += 1;
         const errorType = d1ErrorType(err);

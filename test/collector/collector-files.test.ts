@@ -44,6 +44,7 @@ const recorded = recordingRules.map((r) => r.record as string);
 const ADDITIONAL_METRICS = [
   "db_samples_written_total",
   "storage_bytes",
+  "d1_database_bytes",
   "storage_jobs_total",
   "db_flush_errors_total",
   "object_rows_written_total",

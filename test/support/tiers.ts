@@ -13,32 +13,38 @@ export interface TestChunk {
   samples: ChunkSample[];
 }
 
-/** Writes warm chunks (`sample_chunks` rows) in one D1 batch. */
-export async function putWarmChunks(user: string, chunks: readonly TestChunk[]): Promise<void> {
+/** Writes warm chunks (`sample_chunks` rows) in one D1 batch, into `db` (the `DB` database unless said). */
+export async function putWarmChunks(
+  user: string,
+  chunks: readonly TestChunk[],
+  db: D1Database = env.DB,
+): Promise<void> {
   const statements = [];
-  for (const c of chunks) statements.push(await warmChunkStatement(user, c));
-  for (let i = 0; i < statements.length; i += 500) await env.DB.batch(statements.slice(i, i + 500));
+  for (const c of chunks) statements.push(await warmChunkStatement(db, user, c));
+  for (let i = 0; i < statements.length; i += 500) await db.batch(statements.slice(i, i + 500));
 }
 
-async function warmChunkStatement(user: string, { relay, session, ch, samples }: TestChunk) {
+async function warmChunkStatement(db: D1Database, user: string, { relay, session, ch, samples }: TestChunk) {
   const r = await chunkRow(relay, session, ch, samples);
-  return env.DB.prepare(`INSERT INTO sample_chunks (${COLUMNS}, data) VALUES (${"?, ".repeat(14)}?)`).bind(
-    user,
-    relay,
-    ch,
-    r.firstSeq,
-    r.firstIdx,
-    session,
-    r.n,
-    r.tMin,
-    r.tMax,
-    r.vMin,
-    r.vMax,
-    r.vSum,
-    r.vFirst,
-    r.vLast,
-    r.data,
-  );
+  return db
+    .prepare(`INSERT INTO sample_chunks (${COLUMNS}, data) VALUES (${"?, ".repeat(14)}?)`)
+    .bind(
+      user,
+      relay,
+      ch,
+      r.firstSeq,
+      r.firstIdx,
+      session,
+      r.n,
+      r.tMin,
+      r.tMax,
+      r.vMin,
+      r.vMax,
+      r.vSum,
+      r.vFirst,
+      r.vLast,
+      r.data,
+    );
 }
 
 let objects = 0;
@@ -109,7 +115,7 @@ export async function mergeWarm(user: string): Promise<void> {
   const statements = [env.DB.prepare("DELETE FROM sample_chunks WHERE user_id = ?").bind(user)];
   for (const s of series.values()) {
     s.samples.sort((a, b) => a.seq - b.seq || a.idx - b.idx);
-    statements.push(await warmChunkStatement(user, s));
+    statements.push(await warmChunkStatement(env.DB, user, s));
   }
   await env.DB.batch(statements);
 }

@@ -60,12 +60,16 @@ class IsolateMetrics {
   }
 
   /** The bytes each tier holds, as the tier job measured them: a snapshot owned by the storage, not the isolate. */
-  recordStorageBytes(bytes: { d1: number; r2: number }, now = Date.now()): void {
-    const points = Object.entries(bytes).map(([tier, value]) => ({
-      name: "storage_bytes",
-      labels: { tier },
-      value,
-    }));
+  recordStorageBytes(sizes: StorageSizes, now = Date.now()): void {
+    const points = [
+      { name: "storage_bytes", labels: { tier: "d1" }, value: sizes.d1 },
+      { name: "storage_bytes", labels: { tier: "r2" }, value: sizes.r2 },
+      ...Object.entries(sizes.databases).map(([database, value]) => ({
+        name: "d1_database_bytes",
+        labels: { database },
+        value,
+      })),
+    ];
     this.storageOutbox.enqueue(
       0,
       { counters: [], histograms: [], gauges: { owner: "storage-tiers", at: now, points } },
@@ -115,6 +119,14 @@ const STALE_DRAIN_MS = 10_000;
 let isolateMetrics: IsolateMetrics | null = null;
 
 /** This isolate's HTTP metrics, created at the first request (no I/O-capable objects at module scope in workerd). */
+/** What the tier job measured: the tiers' totals, and each D1 database's file (a database is full at 10 GB). */
+export interface StorageSizes {
+  d1: number;
+  r2: number;
+  /** Bytes of each user database, by binding name. */
+  databases: Record<string, number>;
+}
+
 export function getIsolateMetrics(): IsolateMetrics {
   isolateMetrics ??= new IsolateMetrics();
   return isolateMetrics;

@@ -1,12 +1,13 @@
 import type { FlushEnd } from "./sample-buffer";
 
 /**
- * Small durable facts of a user object: its user id (stored at first contact), its flush failure streak and
- * the flush selection in flight.
+ * Small durable facts of a user object: its user id (stored at first contact), the D1 database it flushes to
+ * (once placed), its flush failure streak and the flush selection in flight.
  * Read once, then served from memory (the flush delay is asked for on every commit).
  */
 export class ObjectMeta {
   #userId: string | null;
+  #database: string | null;
   #flushFailures: number;
   #pendingFlush: FlushEnd | null;
 
@@ -22,6 +23,7 @@ export class ObjectMeta {
         .map((row) => [row.key, row.value]),
     );
     this.#userId = (values.get("user_id") as string | undefined) ?? null;
+    this.#database = (values.get("database") as string | undefined) ?? null;
     this.#flushFailures = (values.get("flush_failures") as number | undefined) ?? 0;
     const pending = values.get("pending_flush") as string | undefined;
     this.#pendingFlush = pending ? (JSON.parse(pending) as FlushEnd) : null;
@@ -34,6 +36,16 @@ export class ObjectMeta {
   set userId(value: string) {
     this.#set("user_id", value);
     this.#userId = value;
+  }
+
+  /** The binding name of the user's D1 database, as the directory recorded it (null: not placed yet). */
+  get database(): string | null {
+    return this.#database;
+  }
+
+  set database(value: string) {
+    this.#set("database", value);
+    this.#database = value;
   }
 
   /** Consecutive failed D1 flushes: drives the retry backoff across evictions. */
