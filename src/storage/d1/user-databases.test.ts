@@ -102,7 +102,13 @@ describe("user databases", () => {
     const csv = await get(`/v1/users/${user}/export?${range}&format=csv`, user, "consumer", bound);
     expect((await csv.text()).trim().split("\n")).toHaveLength(51);
     // Where DB_2 is not bound, the read fails, and says why, rather than answering nothing.
-    expect((await get(`/v1/users/${user}/samples?${range}`, user, "consumer", env)).status).toBe(500);
+    const unbound = await get(`/v1/users/${user}/samples?${range}`, user, "consumer", env);
+    expect(unbound.status).toBe(500);
+    expect(await unbound.json()).toMatchObject({
+      type: "error",
+      code: "config",
+      message: expect.stringContaining("DB_2"),
+    });
 
     const erased = await get(`/v1/users/${user}/data`, user, "admin", bound, "DELETE");
     expect(erased.status).toBe(200);

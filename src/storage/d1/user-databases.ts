@@ -1,3 +1,6 @@
+import { ConfigError } from "../../config";
+import { isUserDatabaseBinding } from "./database-binding";
+
 /**
  * Which D1 database holds a user's samples. One database runs one query at a time, so a fleet past its flush
  * rate spreads users over several (BENCHMARKS.md, "Past one D1 database"). Every D1 binding named `DB` or
@@ -9,11 +12,6 @@
 /** The user databases of a deployment, by binding name, `DB` first. */
 export type UserDatabases = ReadonlyMap<string, D1Database>;
 
-/** `DB`, or `DB_` and capitals, digits or underscores. */
-export function isUserDatabaseBinding(name: string): boolean {
-  return /^DB(_[A-Z0-9_]+)?$/.test(name);
-}
-
 /** The D1 bindings of `env` that hold users. */
 export function userDatabases(env: object): UserDatabases {
   const found = Object.entries(env)
@@ -24,11 +22,11 @@ export function userDatabases(env: object): UserDatabases {
   return new Map(found as [string, D1Database][]);
 }
 
-/** A user's database by its recorded binding name; a name no longer bound is an operator error, said plainly. */
+/** A user's database by its recorded binding name; a name no longer bound is a configuration error, said plainly. */
 export function databaseNamed(dbs: UserDatabases, name: string, userId: string): D1Database {
   const db = dbs.get(name);
   if (!db) {
-    throw new Error(
+    throw new ConfigError(
       `user ${userId} is stored in the D1 database bound as ${name}, which this deployment no longer binds: bind it again (never remove a database that holds users)`,
     );
   }
