@@ -220,7 +220,7 @@ export class UserStream extends DurableObject<Env> {
     const dbs = userDatabases(this.env);
     let name = this.#stores.meta.database;
     if (name === null) {
-      name = await placeUser(dbs, userId);
+      name = await placeUser(dbs, userId, this.#config.newUserDatabases);
       this.#stores.meta.database = name;
     }
     return databaseNamed(dbs, name, userId);

@@ -26,6 +26,28 @@ describe("getConfig", () => {
     expect(getConfig(vars({ BUFFER_CAPACITY: "20", MAX_SAMPLES_PER_FRAME: "10" })).bufferCapacity).toBe(20);
   });
 
+  it("takes NEW_USER_DATABASES as bound user databases only, naming what is wrong", () => {
+    const db = { prepare: () => null } as unknown as D1Database;
+    expect(getConfig(vars({})).newUserDatabases).toBeNull();
+    expect(getConfig(vars({ NEW_USER_DATABASES: " " })).newUserDatabases).toBeNull();
+    const bound = { DB: db, DB_2: db, DB_EU_1: db } as Partial<Env>;
+    expect(getConfig(vars({ ...bound, NEW_USER_DATABASES: "DB_2, DB_EU_1" })).newUserDatabases).toEqual([
+      "DB_2",
+      "DB_EU_1",
+    ]);
+    expect(() => getConfig(vars({ ...bound, NEW_USER_DATABASES: "DB_2,,DB" }))).toThrow(
+      'NEW_USER_DATABASES must list D1 bindings named DB or DB_<NAME>, separated by commas, got ""',
+    );
+    expect(() => getConfig(vars({ ...bound, NEW_USER_DATABASES: "COLD" }))).toThrow(
+      'NEW_USER_DATABASES must list D1 bindings named DB or DB_<NAME>, separated by commas, got "COLD"',
+    );
+    expect(() => getConfig(vars({ ...bound, NEW_USER_DATABASES: "DB_3" }))).toThrow(
+      new ConfigError(
+        "Invalid configuration: NEW_USER_DATABASES names DB_3, which is not a D1 binding of this deployment",
+      ),
+    );
+  });
+
   it("refuses a MAX_TOKEN_LIFETIME_S that is not a positive integer, naming it", () => {
     for (const bad of ["0", "1.5", "forever"]) {
       expect(() => getConfig(vars({ MAX_TOKEN_LIFETIME_S: bad })), bad).toThrow(

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isUserDatabaseBinding } from "./d1-bindings";
 import type { Env } from "./env";
 import { ATTRIBUTE_KEY, HEADER_NAME, parseOtelKeyValues } from "./otel-key-values";
 
@@ -21,6 +22,8 @@ export interface Config {
   coldAfterS: number;
   /** Samples older than this many days are deleted from every tier; 0 keeps everything. */
   retentionDays: number;
+  /** The D1 bindings new users are placed on (null: every user database). Placed users never move. */
+  newUserDatabases: string[] | null;
   remoteWrite: RemoteWriteTarget | null;
   otlp: OtlpTarget | null;
 }
@@ -93,6 +96,25 @@ const positiveInt = (name: string, fallback: number, max = Number.MAX_SAFE_INTEG
       return value;
     });
 
+/** A comma-separated list of user database bindings (`DB`, `DB_<NAME>`); unset or empty: null. */
+const bindingList = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const names = (raw ?? "").split(",").map((n) => n.trim());
+      if (names.every((n) => n === "")) return null;
+      const bad = names.find((n) => !isUserDatabaseBinding(n));
+      if (bad !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${name} must list D1 bindings named DB or DB_<NAME>, separated by commas, got ${JSON.stringify(bad)}`,
+        });
+        return z.NEVER;
+      }
+      return names;
+    });
+
 const varsSchema = z
   .object({
     BUFFER_CAPACITY: positiveInt("BUFFER_CAPACITY", 100_000, 1_000_000),
@@ -108,6 +130,7 @@ const varsSchema = z
     MAX_TOKEN_LIFETIME_S: positiveInt("MAX_TOKEN_LIFETIME_S", 30 * 86_400, 10 * 365 * 86_400),
     COLD_AFTER_S: positiveInt("COLD_AFTER_S", 7 * 86_400, 100 * 365 * 86_400),
     RETENTION_DAYS: positiveInt("RETENTION_DAYS", 0, 100 * 365, 0),
+    NEW_USER_DATABASES: bindingList("NEW_USER_DATABASES"),
     PROMETHEUS_REMOTE_WRITE_URL: z.string().optional(),
     PROMETHEUS_REMOTE_WRITE_USERNAME: z.string().optional(),
     PROMETHEUS_REMOTE_WRITE_PASSWORD: z.string().optional(),
@@ -144,6 +167,14 @@ export function getConfig(env: Env): Config {
     throw new ConfigError(`Invalid configuration: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
   }
   const v = parsed.data;
+  const unbound = v.NEW_USER_DATABASES?.find(
+    (name) => !isBoundD1((env as unknown as Record<string, unknown>)[name]),
+  );
+  if (unbound !== undefined) {
+    throw new ConfigError(
+      `Invalid configuration: NEW_USER_DATABASES names ${unbound}, which is not a D1 binding of this deployment`,
+    );
+  }
   const config: Config = {
     bufferCapacity: v.BUFFER_CAPACITY,
     flushIntervalMs: v.FLUSH_INTERVAL_MS,
@@ -157,11 +188,16 @@ export function getConfig(env: Env): Config {
     maxTokenLifetimeS: v.MAX_TOKEN_LIFETIME_S,
     coldAfterS: v.COLD_AFTER_S,
     retentionDays: v.RETENTION_DAYS,
+    newUserDatabases: v.NEW_USER_DATABASES,
     remoteWrite: parseRemoteWrite(v),
     otlp: parseOtlp(v),
   };
   cache.set(env, config);
   return config;
+}
+
+function isBoundD1(value: unknown): boolean {
+  return typeof value === "object" && value !== null && typeof (value as D1Database).prepare === "function";
 }
 
 function parseRemoteWrite(v: z.infer<typeof varsSchema>): Config["remoteWrite"] {

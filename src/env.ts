@@ -19,6 +19,7 @@ export interface Env extends WranglerEnv {
   OTEL_EXPORTER_OTLP_HEADERS?: string;
 
   // Vars without a value in wrangler.toml: strings as wrangler passes them; parsed and validated by src/config.ts.
+  NEW_USER_DATABASES?: string;
   OTEL_RESOURCE_ATTRIBUTES?: string;
   OTEL_SERVICE_NAME?: string;
   OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?: string;

@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { unstable_readConfig } from "wrangler";
-import { isUserDatabaseBinding } from "../src/storage/d1/database-binding.ts";
+import { isUserDatabaseBinding } from "../src/d1-bindings.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({

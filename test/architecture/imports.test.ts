@@ -18,12 +18,22 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   "otel-key-values": [],
   version: [],
   jitter: [],
+  "d1-bindings": [],
   // The binding types, object classes included, are generated (worker-configuration.d.ts, `npm run types`).
   env: [],
-  config: ["env", "otel-key-values"],
+  config: ["env", "otel-key-values", "d1-bindings"],
   // Storage: the pure chunk codec at the bottom, the other rooms on top of it.
   "storage/chunk": ["protocol"],
-  "storage/*": ["protocol", "config", "env", "jitter", "metrics", "metrics/record", "storage/*"],
+  "storage/*": [
+    "protocol",
+    "config",
+    "env",
+    "jitter",
+    "d1-bindings",
+    "metrics",
+    "metrics/record",
+    "storage/*",
+  ],
   // Metrics stages: record → ship → aggregate ← expose.
   metrics: [],
   "metrics/aggregate": ["metrics", "config", "env"],

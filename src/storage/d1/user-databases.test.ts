@@ -74,6 +74,11 @@ describe("user databases", () => {
     expect(await directoryRow(others[0] as string)).toBe("DB");
     // A new user after the addition can go to the new database.
     expect(await placeUser(two, "placed-late-9")).toBe(pickDatabase([...two.keys()], "placed-late-9"));
+    // NEW_USER_DATABASES: new users go only where it says, even those the hash would send elsewhere.
+    const hashedToDb = Array.from({ length: 40 }, (_, i) => `only-new-${i}`).filter(
+      (u) => pickDatabase([...two.keys()], u) === "DB",
+    );
+    for (const u of hashedToDb) expect(await placeUser(two, u, ["DB_2"])).toBe("DB_2");
   });
 
   it("a user with nothing flushed reads from DB; a placement on an unbound database is named", async () => {

@@ -1,5 +1,5 @@
 import { ConfigError } from "../../config";
-import { isUserDatabaseBinding } from "./database-binding";
+import { isUserDatabaseBinding } from "../../d1-bindings";
 
 /**
  * Which D1 database holds a user's samples. One database runs one query at a time, so a fleet past its flush
@@ -34,15 +34,21 @@ export function databaseNamed(dbs: UserDatabases, name: string, userId: string):
 }
 
 /**
- * Records the user's database if it has none yet and answers its binding name. A new user goes to one of the
- * databases by a hash of its id; two objects racing for the same user read back the one row that won.
+ * Records the user's database if it has none yet and answers its binding name. A new user goes to one of
+ * `candidates` (NEW_USER_DATABASES; null: every user database) by a hash of its id; two objects racing for the
+ * same user read back the one row that won.
  */
-export async function placeUser(dbs: UserDatabases, userId: string, now = Date.now()): Promise<string> {
+export async function placeUser(
+  dbs: UserDatabases,
+  userId: string,
+  candidates: readonly string[] | null = null,
+  now = Date.now(),
+): Promise<string> {
   const directory = directoryOf(dbs);
   const [, found] = await directory.batch<{ binding: string }>([
     directory
       .prepare("INSERT OR IGNORE INTO user_databases (user_id, binding, placed_at) VALUES (?, ?, ?)")
-      .bind(userId, pickDatabase([...dbs.keys()], userId), now),
+      .bind(userId, pickDatabase(candidates ?? [...dbs.keys()], userId), now),
     directory.prepare("SELECT binding FROM user_databases WHERE user_id = ?").bind(userId),
   ]);
   const binding = found?.results[0]?.binding;
