@@ -81,7 +81,6 @@ const FRAME_WITH_COLUMNS_BYTES = 1_500_000;
 /** The newest row while commits may still be appended to it (in memory: a new object starts a new row). */
 interface OpenRow {
   id: number;
-  entries: StoredEntry[];
   bytes: number;
 }
 
@@ -201,6 +200,8 @@ export class SampleBuffer {
    * enough, else in a new row (one per ROW_BYTES), which stays open for the next commits.
    */
   append(frames: readonly FrameToBuffer[]): void {
+    // A commit of duplicates and session frames only stores nothing.
+    if (frames.length === 0) return;
     const stored = frames.map(toStored);
     const open = this.#open;
     const bytes = stored.reduce((sum, f) => sum + f.bytes, 0);
@@ -247,28 +248,28 @@ export class SampleBuffer {
       text,
       columns,
     );
-    this.#open = columns ? { id: this.#nextId, entries, bytes } : null;
+    this.#open = columns ? { id: this.#nextId, bytes } : null;
     this.#nextId++;
     this.#size += n;
   }
 
   #extend(open: OpenRow, frames: readonly StoredFrame[]): void {
     const { n, tMin, tMax, text, cols, bytes } = joined(frames);
-    const entries = [...open.entries, ...frames.map((f) => f.entry)];
-    // The texts and columns are appended in SQLite: the row's earlier bytes are not read into JavaScript.
+    // Entries, texts and columns are appended in SQLite: the row's earlier contents are neither read into nor
+    // serialized again by JavaScript (the entries' JSON array loses its `]` and gains `,<new entries>]`).
     this.sql.exec(
-      `UPDATE buffer_commits SET n = n + ?, t_min = MIN(t_min, ?), t_max = MAX(t_max, ?), frames = ?,
+      `UPDATE buffer_commits SET n = n + ?, t_min = MIN(t_min, ?), t_max = MAX(t_max, ?),
+       frames = substr(frames, 1, length(frames) - 1) || ',' || ?,
        samples = samples || ?, cols = CAST(cols || ? AS BLOB) WHERE id = ?`,
       n,
       tMin,
       tMax,
-      JSON.stringify(entries),
+      JSON.stringify(frames.map((f) => f.entry)).slice(1),
       text,
       cols,
       open.id,
     );
     // Memory follows only once the statement succeeded (a failed commit reopens the stores).
-    open.entries = entries;
     open.bytes += bytes;
     this.#size += n;
   }
