@@ -51,6 +51,10 @@ describe("the sample buffer", () => {
       const { buffer } = openStores(sql);
       buffer.append([parsed("r1", 1, frameA), parsed("r2", 7, frameB)]);
       buffer.append([parsed("r1", 2, frameC)]);
+      // A commit of no frame (duplicates and session frames only) leaves the row as it was.
+      const row = sql.exec("SELECT * FROM buffer_commits").one();
+      buffer.append([]);
+      expect(sql.exec("SELECT * FROM buffer_commits").one()).toEqual(row);
       expect(sql.exec("SELECT COUNT(*) AS rows FROM buffer_commits").one().rows).toBe(1);
       expect(
         sql.exec("SELECT relay_id, seq, n FROM buffered_frames ORDER BY row_id, position").toArray(),

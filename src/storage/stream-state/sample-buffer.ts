@@ -256,10 +256,11 @@ export class SampleBuffer {
   #extend(open: OpenRow, frames: readonly StoredFrame[]): void {
     const { n, tMin, tMax, text, cols, bytes } = joined(frames);
     // Entries, texts and columns are appended in SQLite: the row's earlier contents are neither read into nor
-    // serialized again by JavaScript (the entries' JSON array loses its `]` and gains `,<new entries>]`).
+    // serialized again by JavaScript. The entries' JSON array ends `<number>]]`: rtrim drops both brackets from
+    // the end (length and substr would count the whole text), and `],[<new entries>]` closes it again.
     this.sql.exec(
       `UPDATE buffer_commits SET n = n + ?, t_min = MIN(t_min, ?), t_max = MAX(t_max, ?),
-       frames = substr(frames, 1, length(frames) - 1) || ',' || ?,
+       frames = rtrim(frames, ']') || '],' || ?,
        samples = samples || ?, cols = CAST(cols || ? AS BLOB) WHERE id = ?`,
       n,
       tMin,
