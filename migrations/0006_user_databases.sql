@@ -1,4 +1,4 @@
--- Where each user's samples live when a deployment has several D1 databases (README, "Adding a D1 database").
+-- Where each user's samples live when a deployment has several D1 databases (README, "Several D1 databases").
 -- Only the `DB` database's copy of this table is used: it is the directory, and a user is recorded here once,
 -- before its first flush, so adding a database later moves no one. Users that already had data here when this
 -- migration ran stay in `DB`.

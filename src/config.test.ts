@@ -27,7 +27,7 @@ describe("getConfig", () => {
   });
 
   it("takes NEW_USER_DATABASES as bound user databases only, naming what is wrong", () => {
-    const db = { prepare: () => null } as unknown as D1Database;
+    const db = { prepare: () => null, batch: () => null } as unknown as D1Database;
     expect(getConfig(vars({})).newUserDatabases).toBeNull();
     expect(getConfig(vars({ NEW_USER_DATABASES: " " })).newUserDatabases).toBeNull();
     const bound = { DB: db, DB_2: db, DB_EU_1: db } as Partial<Env>;

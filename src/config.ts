@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isUserDatabaseBinding } from "./d1-bindings";
+import { isD1Binding, isUserDatabaseBinding } from "./d1-bindings";
 import type { Env } from "./env";
 import { ATTRIBUTE_KEY, HEADER_NAME, parseOtelKeyValues } from "./otel-key-values";
 
@@ -168,7 +168,7 @@ export function getConfig(env: Env): Config {
   }
   const v = parsed.data;
   const unbound = v.NEW_USER_DATABASES?.find(
-    (name) => !isBoundD1((env as unknown as Record<string, unknown>)[name]),
+    (name) => !isD1Binding((env as unknown as Record<string, unknown>)[name]),
   );
   if (unbound !== undefined) {
     throw new ConfigError(
@@ -194,10 +194,6 @@ export function getConfig(env: Env): Config {
   };
   cache.set(env, config);
   return config;
-}
-
-function isBoundD1(value: unknown): boolean {
-  return typeof value === "object" && value !== null && typeof (value as D1Database).prepare === "function";
 }
 
 function parseRemoteWrite(v: z.infer<typeof varsSchema>): Config["remoteWrite"] {

@@ -6,3 +6,13 @@
 export function isUserDatabaseBinding(name: string): boolean {
   return /^DB(_[A-Z0-9_]+)?$/.test(name);
 }
+
+/** A D1 database binding (anything else under a user database's name is not one). */
+export function isD1Binding(value: unknown): value is D1Database {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as D1Database).prepare === "function" &&
+    typeof (value as D1Database).batch === "function"
+  );
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: prepares a fresh clone (creates .dev.vars from .dev.vars.example, applies the local D1
-// migrations of every user database) and runs `wrangler dev` on 127.0.0.1:8787 with the local flags. Extra arguments are passed
-// to wrangler dev, e.g. `npm start -- --port 8788 --var BUFFER_CAPACITY:100`.
+// migrations to every user database) and runs `wrangler dev` on 127.0.0.1:8787 with the local flags. Extra
+// arguments are passed to wrangler dev, e.g. `npm start -- --port 8788 --var BUFFER_CAPACITY:100`.
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
@@ -23,15 +23,8 @@ if (!existsSync(join(root, ".dev.vars"))) {
   console.log("Created .dev.vars from .dev.vars.example (local-only secrets).");
 }
 
-const migrate = spawnSync(
-  process.execPath,
-  [join(root, "tools", "migrate-d1.ts"), "--local", ...migrateArgs],
-  {
-    cwd: root,
-    env,
-    stdio: "inherit",
-  },
-);
+const migrateD1 = [join(root, "tools", "migrate-d1.ts"), "--local", ...migrateArgs];
+const migrate = spawnSync(process.execPath, migrateD1, { cwd: root, env, stdio: "inherit" });
 if (migrate.status !== 0) {
   console.error("Applying local D1 migrations failed; see the output above.");
   process.exit(migrate.status ?? 1);

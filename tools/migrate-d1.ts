@@ -1,5 +1,5 @@
 // Applies migrations/ to every user D1 database of a wrangler environment: `DB` and each `DB_<NAME>` binding
-// (README, "Adding a D1 database"). `npm start` runs it with --local, `npm run deploy` with --remote.
+// (README, "Several D1 databases"). `npm start` runs it with --local, `npm run deploy` with --remote.
 //   node tools/migrate-d1.ts (--local [--persist-to DIR] | --remote) [--env NAME] [--config FILE]
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";

@@ -1,5 +1,5 @@
 import { ConfigError } from "../../config";
-import { isUserDatabaseBinding } from "../../d1-bindings";
+import { isD1Binding, isUserDatabaseBinding } from "../../d1-bindings";
 
 /**
  * Which D1 database holds a user's samples. One database runs one query at a time, so a fleet past its flush
@@ -15,7 +15,7 @@ export type UserDatabases = ReadonlyMap<string, D1Database>;
 /** The D1 bindings of `env` that hold users. */
 export function userDatabases(env: object): UserDatabases {
   const found = Object.entries(env)
-    .filter(([name, value]) => isUserDatabaseBinding(name) && isD1(value))
+    .filter(([name, value]) => isUserDatabaseBinding(name) && isD1Binding(value))
     .sort(([a], [b]) => (a === "DB" ? -1 : b === "DB" ? 1 : a < b ? -1 : a > b ? 1 : 0));
   if (found[0]?.[0] !== "DB")
     throw new Error("the D1 binding DB is missing (wrangler.toml, [[d1_databases]])");
@@ -90,13 +90,4 @@ export function pickDatabase(names: readonly string[], userId: string): string {
 
 function directoryOf(dbs: UserDatabases): D1Database {
   return dbs.get("DB") as D1Database;
-}
-
-function isD1(value: unknown): value is D1Database {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as D1Database).prepare === "function" &&
-    typeof (value as D1Database).batch === "function"
-  );
 }
