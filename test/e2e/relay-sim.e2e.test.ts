@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BenchServer, startBenchServer } from "../../tools/bench/wrangler-server.ts";
+import { localD1Rows } from "../../tools/lib/local-d1.ts";
 import { parseSimArgs, type SimOptions } from "../../tools/sim/options.ts";
 import type { SimReport } from "../../tools/sim/report.ts";
 import { runLoad } from "../../tools/sim/run.ts";
 import { sampleValue } from "../../tools/sim/sample-identity.ts";
 import { verifyStored } from "../../tools/sim/verify-stored.ts";
-import { d1, d1Rows } from "./support/local-d1";
 import { runNpmScript } from "./support/npm-script";
 
 const PORT = 18822;
@@ -101,15 +101,15 @@ describe("npm run sim (relay simulator) against wrangler dev", () => {
     const user = load.users[0]?.userId as string;
     // The chunk holding r0's seq 3 vanishes; one sample of r1 is stored a second time under another index
     // (as a row of 0.1's per-sample table, which reads still serve).
-    const lost = await d1Rows(
+    const lost = await localD1Rows(
       persistTo,
       `SELECT n FROM sample_chunks WHERE user_id = '${user}' AND relay_id = 'r0' AND first_seq <= 3 ORDER BY first_seq DESC LIMIT 1`,
     );
-    await d1(
+    await localD1Rows(
       persistTo,
       `DELETE FROM sample_chunks WHERE user_id = '${user}' AND relay_id = 'r0' AND first_seq = (SELECT MAX(first_seq) FROM sample_chunks WHERE user_id = '${user}' AND relay_id = 'r0' AND first_seq <= 3)`,
     );
-    await d1(
+    await localD1Rows(
       persistTo,
       `INSERT INTO samples (user_id, relay_id, session_id, seq, idx, t, ch, v) VALUES ('${user}', 'r1', 'twin', 7, 104, 1, 'r1', ${sampleValue(7, 4)})`,
     );

@@ -1,9 +1,8 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localD1Rows } from "../../tools/lib/local-d1.ts";
 import { mintToken } from "../../tools/lib/token.ts";
 import { startWranglerDev, type WranglerDev } from "../../tools/lib/wrangler-dev.ts";
 import { OptionsError, parseSimArgs, type SimOptions, USAGE } from "../../tools/sim/options.ts";
@@ -62,21 +61,6 @@ function readmeReplayCommand(): string[] {
     .find((l) => l.startsWith("npm run sim -- ") && l.includes("--replay recording.csv"));
   if (!line) throw new Error("README shows no `npm run sim -- ... --replay` command");
   return line.slice("npm run sim -- ".length).trim().split(/\s+/);
-}
-
-async function d1(persistTo: string, sql: string): Promise<void> {
-  await promisify(execFile)(
-    "npx",
-    ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", persistTo, "--command", sql],
-    {
-      env: {
-        ...process.env,
-        CI: "true",
-        WRANGLER_SEND_METRICS: "false",
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      },
-    },
-  );
 }
 
 describe("npm run sim -- --replay against wrangler dev", () => {
@@ -220,9 +204,12 @@ describe("npm run sim -- --replay against wrangler dev", () => {
     const steps = (await readStoredSamples(server.url, user, result.user.consumerToken)).find(
       (s) => s.ch === "steps",
     );
-    await d1(server.persistTo, `DELETE FROM sample_chunks WHERE user_id = '${user}' AND ch = 'acc_x'`);
+    await localD1Rows(
+      server.persistTo,
+      `DELETE FROM sample_chunks WHERE user_id = '${user}' AND ch = 'acc_x'`,
+    );
     // As rows of 0.1's per-sample table, which reads still serve: a copy of a step count, and a count never sent.
-    await d1(
+    await localD1Rows(
       server.persistTo,
       `INSERT INTO samples (user_id, relay_id, session_id, seq, idx, t, ch, v) VALUES ` +
         `('${user}', '${REPLAY_RELAY_ID}', 'twin', 1, 100000, ${steps?.t}, 'steps', ${steps?.v}), ` +

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localD1Rows } from "../../tools/lib/local-d1.ts";
 import { mintToken } from "../../tools/lib/token.ts";
 import { startWranglerDev, type WranglerDev } from "../../tools/lib/wrangler-dev.ts";
 import type { ReplayReport } from "../../tools/sim/replay-report.ts";
-import { d1Rows } from "./support/local-d1";
 import { runNpmScript } from "./support/npm-script";
 import { waitUntil } from "./support/wait-until";
 
@@ -74,7 +74,7 @@ describe("storage tiers against wrangler dev", () => {
   }
 
   const chunksOf = async (persistTo: string, userId: string) => {
-    const [row] = await d1Rows(
+    const [row] = await localD1Rows(
       persistTo,
       `SELECT (SELECT COUNT(*) FROM sample_chunks WHERE user_id = '${userId}') AS warm,
               (SELECT COUNT(*) FROM cold_chunks WHERE user_id = '${userId}') AS cold,

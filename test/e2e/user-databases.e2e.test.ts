@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localD1Rows } from "../../tools/lib/local-d1.ts";
 import { mintToken } from "../../tools/lib/token.ts";
 import { startWranglerDev, type WranglerDev } from "../../tools/lib/wrangler-dev.ts";
-import { d1Rows } from "./support/local-d1";
 import { runNpmScript } from "./support/npm-script";
 import { waitUntil } from "./support/wait-until";
 
@@ -43,7 +43,7 @@ describe("several D1 databases against wrangler dev", () => {
   const auth = async (userId: string, role: "relay" | "consumer" | "admin") => ({
     Authorization: `Bearer ${await mintToken({ secret: SECRET, userId, role })}`,
   });
-  const rows = (binding: string, sql: string) => d1Rows(join(dir, "state"), sql, { binding, config });
+  const rows = (binding: string, sql: string) => localD1Rows(join(dir, "state"), sql, { binding, config });
 
   const startServer = (vars: Record<string, string> = {}) =>
     startWranglerDev({

@@ -120,7 +120,7 @@ async function runJobUntil(count: () => Promise<number | undefined>, what: strin
 
 /** The first column of each row of a query on the local D1. */
 async function rows(sql: string): Promise<(number | undefined)[]> {
-  return (await localD1Rows(persistTo, sql)).map((r) => Object.values(r)[0]);
+  return (await localD1Rows<Record<string, number>>(persistTo, sql)).map((r) => Object.values(r)[0]);
 }
 
 type Sample = { t: number; ch: string; v: number };

@@ -86,7 +86,7 @@ for (const shape of shapes) {
   try {
     console.log(`\n${shape.name}: ${data.length.toLocaleString()} samples (${HOURS} h of 3 axes at 12.5 Hz)`);
     await ingest(dev, shape.user, shape.frame);
-    const d1 = (sql: string) => localD1Rows(persistTo, sql);
+    const d1 = (sql: string) => localD1Rows<Record<string, number>>(persistTo, sql);
     await report(d1, shape.user, "as flushed");
     await runJob(dev, d1);
     await report(d1, shape.user, "after compaction");
