@@ -4,6 +4,8 @@ import { framePrint } from "./frame-print";
 import { parseClientFrame } from "./parse-frame";
 
 const LIMITS = { maxFrameBytes: 1 << 20, maxSamplesPerFrame: 10_000 };
+/** framePrint("s", '[{"t":1,"ch":"a","v":1.5}]') as release 0.3.0 computed it before its loops were split. */
+const PRINT_OF_0_3_0 = 1_699_653_035_288_755;
 
 function printOf(text: string): number {
   const parsed = parseClientFrame(text, LIMITS);
@@ -30,6 +32,30 @@ describe("framePrint", () => {
     expect(printOf(frame("s2", "0"))).not.toBe(base);
     expect(printOf(frame("s", "1"))).not.toBe(base);
     expect(printOf(frame("s", "-0"))).not.toBe(base);
+  });
+
+  it("is the print earlier releases stored: cyrb53 of the session id, a NUL and the samples", () => {
+    // Acked seqs keep their prints across upgrades, so a resend is compared with a print an older release made.
+    const reference = (sessionId: string, samplesJson: string) => {
+      const text = `${sessionId}\u0000${samplesJson}`;
+      let h1 = 0xdeadbeef ^ sessionId.length;
+      let h2 = 0x41c6ce57 ^ samplesJson.length;
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        h1 = Math.imul(h1 ^ c, 2654435761);
+        h2 = Math.imul(h2 ^ c, 1597334677);
+      }
+      h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+      h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+      return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+    };
+    expect(framePrint("s", '[{"t":1,"ch":"a","v":1.5}]')).toBe(PRINT_OF_0_3_0);
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), fc.string({ unit: "binary" }), (s, j) => {
+        expect(framePrint(s, j)).toBe(reference(s, j));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("separates the session id from the samples", () => {
