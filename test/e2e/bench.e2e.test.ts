@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +9,7 @@ import { runNpmScript } from "./support/npm-script";
 
 const dir = mkdtempSync(join(tmpdir(), "zander-bench-e2e-"));
 
-describe("npm run bench -- --quick", () => {
+describe("npm run bench", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("measures both ceilings and the pipeline in one wrangler dev, and prints the ratios", async () => {
@@ -95,5 +96,21 @@ describe("npm run bench -- --quick", () => {
     expect(markdown).toContain("| overload: ");
     expect(markdown).toContain("### A fleet at the production flush (50 users");
     expect(markdown).toMatch(/state on (disk|memory \(tmpfs\))/);
+  });
+
+  it("refuses at once a fleet that the open-file limit cannot hold, instead of crashing the runtime mid-run", () => {
+    // Lowering a limit needs no privilege: 500 users need about 2,700 open files, 1,000 are allowed.
+    const run = spawnSync(
+      "bash",
+      ["-c", "ulimit -n 1000 && exec npm run --silent bench -- --fleet-users 500"],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(run.status, run.stderr).toBe(2);
+    expect(run.stderr).toContain(
+      "--fleet-users 500: 500 users need about 2,700 open files in the one local runtime",
+    );
+    expect(run.stderr).toContain("this machine allows 1,000 per process");
   });
 });

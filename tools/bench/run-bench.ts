@@ -13,6 +13,7 @@ import { type FleetSpec, runFleetCell } from "./fleet.ts";
 import { describeMachine } from "./machine.ts";
 import { matrixTable, mergeIntoDocument, renderGenerated, targetsTable } from "./markdown.ts";
 import { measureMetricsRender, type RenderResult } from "./metrics-render.ts";
+import { fleetOpenFilesShortfall, hardOpenFilesLimit } from "./open-files.ts";
 import { startNodePeer } from "./peer/start-peer.ts";
 import { benchPlan } from "./plan.ts";
 import type { BenchResults, FleetOutcome, MatrixRow, OperatorResult } from "./results.ts";
@@ -66,6 +67,18 @@ if (!existsSync(stateDir)) {
 const port = Number(values.port);
 const plan = benchPlan(values.quick, cellSeconds, fleetUsers);
 const out = values.out ?? (plan.quick ? null : "BENCHMARKS.md");
+// Past the open-file limit the local runtime would crash mid-cell: an asked-for fleet that cannot fit is refused
+// now, the default one is reported as not run.
+const fleetShortfall = plan.fleet
+  ? fleetOpenFilesShortfall(
+      plan.fleet.users,
+      hardOpenFilesLimit(existsSync("/proc/self/limits") ? readFileSync("/proc/self/limits", "utf8") : ""),
+    )
+  : null;
+if (fleetShortfall && fleetUsers !== undefined) {
+  console.error(`--fleet-users ${fleetUsers}: ${fleetShortfall}`);
+  process.exit(2);
+}
 
 // Secrets of this throwaway local server only.
 const secret = "bench-auth-secret-0123456789abcdef";
@@ -251,6 +264,10 @@ try {
 
 /** The fleet cell on a server of its own at the production flush interval; a failure is reported, not thrown. */
 async function fleetCell(spec: FleetSpec, runId: string): Promise<FleetOutcome> {
+  if (fleetShortfall) {
+    log(`bench: the fleet cell is not run: ${fleetShortfall}`);
+    return { spec, result: null, failure: fleetShortfall };
+  }
   log(
     `bench: fleet of ${spec.users.toLocaleString("en-US")} users, one frame per ${spec.secondsPerFrame} s each ...`,
   );
