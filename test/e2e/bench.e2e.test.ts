@@ -52,7 +52,13 @@ describe("npm run bench", () => {
       expect(row.pipeline.objectRowsPerFrame).toBeLessThan(2.5);
     }
     expect(results.fanout.fanoutMs.count).toBeGreaterThan(0);
+    // Cost by users: each count ran twice on fresh users, the second time longer, and the fit split the CPU.
     expect(results.users.map((c) => c.users)).toEqual([1, 10]);
+    for (const { short, long, usPerSample, msPerUser } of results.users) {
+      expect(long.samplesAcked).toBeGreaterThan(short.samplesAcked);
+      expect(long.drainS, "every sample reached D1 at the cells' flush interval").not.toBeNull();
+      expect(Number.isFinite(usPerSample) && Number.isFinite(msPerUser)).toBe(true);
+    }
     expect(results.metrics[0]).toMatchObject({ when: "after the throughput cells", failed: 0 });
     expect(results.metrics[0]?.lines).toBeGreaterThan(100);
     expect(results.machine.cpus).toBeGreaterThan(0);
@@ -94,6 +100,7 @@ describe("npm run bench", () => {
     expect(markdown).toMatch(/workerd \d+\.\d+/);
     expect(markdown).toContain("#### Capacity and cost at Cloudflare's list prices");
     expect(markdown).toContain("| overload: ");
+    expect(markdown).toContain("| users (= relays) | server CPU µs/sample | server CPU once per user |");
     expect(markdown).toContain("### A fleet at the production flush (50 users");
     expect(markdown).toMatch(/state on (disk|memory \(tmpfs\))/);
   });

@@ -35,7 +35,9 @@ export interface CellResult extends CellSpec {
   samplesAcked: number;
   /** Seconds to open every relay socket (and create the users' objects) before the clock started. */
   connectS: number;
-  /** Server (wrangler + workerd) CPU per acked sample, µs; for the pipeline including the D1 flush. */
+  /** Server (wrangler + workerd) CPU of the whole cell, seconds: connect, load and, for the pipeline, the D1 flush. */
+  serverCpuS: number;
+  /** The same per acked sample, µs. */
   serverCpuUsPerSample: number;
   /** The same by process: workerd (the runtime: Worker, objects, local D1) and node (wrangler's own process). */
   serverCpuUsPerSampleByProcess: Record<string, number>;
@@ -114,6 +116,7 @@ export async function runCell(ctx: CellContext, spec: CellSpec): Promise<CellRes
     errors: Object.fromEntries(stats.errors),
     samplesAcked: stats.samplesAcked,
     connectS: round(load.connectMs / 1_000, 2),
+    serverCpuS: serverCpu,
     serverCpuUsPerSample: perSample(serverCpu * 1e6),
     serverCpuUsPerSampleByProcess: Object.fromEntries(
       Object.entries(serverCpuByProcess).map(([command, seconds]) => [command, perSample(seconds * 1e6)]),

@@ -205,26 +205,34 @@ export function renderGenerated(r: BenchResults): string {
       ],
     ),
     "",
-    `### Cost per sample by number of users (${n(p.usersLoad.framesPerS * p.usersLoad.samples)} samples/s in total, ${p.usersLoad.samples} samples/frame)`,
+    `### Cost per sample by number of users (${n(p.usersLoad.framesPerS * p.usersLoad.samples)} samples/s in total, ${p.usersLoad.samples} samples/frame, \`FLUSH_INTERVAL_MS\` ${n(p.usersLoad.flushMs)})`,
+    "",
+    `On a server of its own. Each user count runs twice on fresh users, ${p.usersLoad.seconds[0]} s and ` +
+      `${p.usersLoad.seconds[1]} s of load (one flush interval more: one more flush per user): the server CPU ` +
+      "the longer cell adds per extra sample is the cost of a sample, D1 flushes included; what is left is paid " +
+      "once per user (its connect, its object and tables, its first commits and metrics). The other columns are " +
+      "the longer cell's.",
     "",
     table(
       [
         "users (= relays)",
+        "server CPU µs/sample",
+        "server CPU once per user",
         "connect all relays",
         "samples/s",
         "ack p99",
-        "server CPU µs/sample (incl. D1 flush)",
         "client CPU µs/sample",
         "object rows/frame",
       ],
-      r.users.map((c) => [
-        n(c.users),
-        `${c.connectS} s`,
-        n(c.samplesPerS),
-        ms(c.ackMs.p99),
-        String(c.serverCpuUsPerSample),
-        String(c.clientCpuUsPerSample),
-        rowsPerFrame(c),
+      r.users.map(({ users, usPerSample, msPerUser, long }) => [
+        n(users),
+        String(usPerSample),
+        `${msPerUser} ms`,
+        `${long.connectS} s`,
+        n(long.samplesPerS),
+        ms(long.ackMs.p99),
+        String(long.clientCpuUsPerSample),
+        rowsPerFrame(long),
       ]),
     ),
     ...fleetSection(r),

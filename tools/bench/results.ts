@@ -4,6 +4,7 @@ import type { Machine } from "./machine.ts";
 import type { RenderResult } from "./metrics-render.ts";
 import { type BenchPlan, type OperatorCell, TARGETS } from "./plan.ts";
 import type { StorageResult } from "./storage.ts";
+import type { UsersCost } from "./users-cost.ts";
 
 /** One row of the matrix: the same load against both ceilings and the full pipeline. */
 export interface MatrixRow {
@@ -23,7 +24,7 @@ export interface BenchResults {
   matrix: MatrixRow[];
   halfLoad: CellResult;
   fanout: CellResult;
-  users: CellResult[];
+  users: UsersCost[];
   metrics: RenderResult[];
   storage: StorageResult;
   /** The chunk codec's size and speed table (chunk-size.ts), or null when the plan skips it. */
@@ -139,14 +140,15 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     explained: { section: BOUNDS, point: "Latency" },
   });
   for (const check of storageTargets(r.storage)) checks.push(check);
-  const costs = r.users.map((c) => c.serverCpuUsPerSample).filter((c) => c > 0);
-  if (costs.length > 1) {
-    const spread = Math.max(...costs) / Math.min(...costs);
+  const tenUsers = r.users.find((u) => u.users === 10);
+  const most = r.users.at(-1);
+  if (tenUsers && most && most !== tenUsers) {
+    const times = most.usPerSample / tenUsers.usPerSample;
     checks.push({
-      name: `server CPU per sample flat from ${r.users[0]?.users} to ${r.users[r.users.length - 1]?.users} users`,
-      target: `max/min ≤ ${TARGETS.costSpread}`,
-      measured: `${spread.toFixed(2)} (${costs.map((c) => `${c} µs`).join(", ")})`,
-      met: spread <= TARGETS.costSpread,
+      name: `server CPU per sample, ${most.users.toLocaleString("en-US")} users against 10 at the same total rate`,
+      target: `≤ ${TARGETS.usersCostRatio}×`,
+      measured: `${times.toFixed(2)}× (${most.usPerSample} µs against ${tenUsers.usPerSample} µs)`,
+      met: times <= TARGETS.usersCostRatio,
       explained: { section: BOUNDS, point: "Users" },
     });
   }

@@ -18,6 +18,7 @@ import { startNodePeer } from "./peer/start-peer.ts";
 import { benchPlan } from "./plan.ts";
 import type { BenchResults, FleetOutcome, MatrixRow, OperatorResult } from "./results.ts";
 import { measureStorage } from "./storage.ts";
+import { fitUsersCost, type UsersCost } from "./users-cost.ts";
 import { type BenchServer, startBenchServer } from "./wrangler-server.ts";
 
 const USAGE = `Usage: npm run bench -- [--quick] [--cell-seconds N] [--out FILE] [--json FILE] [--port P]
@@ -27,7 +28,7 @@ const USAGE = `Usage: npm run bench -- [--quick] [--cell-seconds N] [--out FILE]
   --out FILE        the markdown to update (default BENCHMARKS.md; quick runs write nothing unless given)
   --json FILE       also write every figure as JSON
   --port P          wrangler dev port (default 18821); the default-configuration server uses P + 1, the
-                    Node peer P + 2, the fleet cell's server P + 3
+                    Node peer P + 2, the fleet cell's server P + 3, the cost-by-users server P + 4
   --fleet-users N   users of the fleet cell (default 3000 in a full run, none in a quick one; 0 skips it, at most
                     10000)
   --state-dir DIR   where the servers keep their local state (default: the system's temporary directory);
@@ -191,26 +192,12 @@ try {
   const fanout = await cell(
     load("pipeline", h.samples, h.relays, { rate: h.framesPerS, consumers: h.consumers }),
   );
-  // /metrics is timed before the user-count cells (1,000 users leave 1,000 objects delivering metrics), then
-  // once more after them at the largest size.
-  const timeMetrics = (sizes: number[], when: string) =>
-    measureMetricsRender(server, metricsToken, METRICS_SHARDS, sizes, when).catch(
-      (err: Error): RenderResult[] => {
-        log(`bench: GET /metrics could not be timed: ${err.message}`);
-        return [];
-      },
-    );
+  // /metrics is timed after the throughput cells, then once more on the users' server after its largest
+  // cell (1,000 users leave 1,000 objects delivering metrics).
   log("bench: timing GET /metrics ...");
-  const metrics = await timeMetrics(plan.metricSeries, "after the throughput cells");
-  const users: CellResult[] = [];
-  for (const count of plan.users) {
-    users.push(
-      await cell(load("pipeline", plan.usersLoad.samples, count, { rate: plan.usersLoad.framesPerS })),
-    );
-  }
-  metrics.push(
-    ...(await timeMetrics(plan.metricSeries.slice(-1), `after the ${plan.users.at(-1)}-user cell`)),
-  );
+  const metrics = await timeMetricsOn(server, plan.metricSeries, "after the throughput cells");
+  const users = await usersCells(ctx, load);
+  metrics.push(...users.metrics);
 
   // The loads an operator runs, tuned here, then on wrangler.toml's defaults in a second server.
   const operatorSpec = (o: (typeof plan.operator)[number]) =>
@@ -240,7 +227,7 @@ try {
     matrix,
     halfLoad,
     fanout,
-    users,
+    users: users.costs,
     metrics,
     storage,
     chunkSizes,
@@ -260,6 +247,57 @@ try {
 } finally {
   await Promise.all([server.stop(), defaultServer.stop(), peer.stop()]);
   rmSync(workDir, { recursive: true, force: true });
+}
+
+function timeMetricsOn(on: BenchServer, sizes: number[], when: string): Promise<RenderResult[]> {
+  return measureMetricsRender(on, metricsToken, METRICS_SHARDS, sizes, when).catch(
+    (err: Error): RenderResult[] => {
+      log(`bench: GET /metrics could not be timed: ${err.message}`);
+      return [];
+    },
+  );
+}
+
+/**
+ * Cost by number of users on a server of its own at the plan's flush interval: each count twice on fresh users,
+ * the second cell longer (users-cost.ts splits per sample from once per user); then /metrics with the most users.
+ */
+async function usersCells(
+  ctx: CellContext,
+  load: (target: Target, samples: number, relays: number, extra: Partial<CellSpec>) => CellSpec,
+): Promise<{ costs: UsersCost[]; metrics: RenderResult[] }> {
+  const { samples, framesPerS, seconds, flushMs } = plan.usersLoad;
+  log(`bench: cost by number of users, FLUSH_INTERVAL_MS ${flushMs} ...`);
+  const usersServer = await benchServer(
+    "state-users",
+    { ...TUNED, FLUSH_INTERVAL_MS: String(flushMs) },
+    port + 4,
+  );
+  const on = { ...ctx, server: usersServer };
+  try {
+    await runCell(on, load("pipeline", 10, 1, { seconds: 1 }));
+    const costs: UsersCost[] = [];
+    for (const count of plan.users) {
+      const cells: CellResult[] = [];
+      for (const s of seconds) {
+        cells.push(await runCell(on, load("pipeline", samples, count, { rate: framesPerS, seconds: s })));
+      }
+      const cost = fitUsersCost(cells[0] as CellResult, cells[1] as CellResult);
+      log(
+        `bench: ${String(count).padStart(5)} users -> ${cost.usPerSample} µs/sample, ${cost.msPerUser} ms/user once, ` +
+          `${cost.long.samplesPerS.toLocaleString("en-US")} samples/s, ack p99 ${cost.long.ackMs.p99.toFixed(1)} ms`,
+      );
+      costs.push(cost);
+    }
+    const metrics = await timeMetricsOn(
+      usersServer,
+      plan.metricSeries.slice(-1),
+      `after the ${plan.users.at(-1)}-user cell`,
+    );
+    return { costs, metrics };
+  } finally {
+    await usersServer.stop();
+  }
 }
 
 /** The fleet cell on a server of its own at the production flush interval; a failure is reported, not thrown. */
