@@ -18,8 +18,8 @@ export interface RenderResult {
 }
 
 export const SCRAPES = 7;
-/** Series already seeded into this server's shards (seeding only ever adds). */
-let seededSeries = 0;
+/** Series already seeded into each server's shards, by its URL (seeding only ever adds). */
+const seededSeries = new Map<string, number>();
 
 /**
  * Times `GET /metrics` after seeding the metric shards up to each of `sizes` extra series (through the
@@ -34,16 +34,17 @@ export async function measureMetricsRender(
 ): Promise<RenderResult[]> {
   const results: RenderResult[] = [];
   for (const size of sizes) {
-    if (size > seededSeries) {
+    const seeded = seededSeries.get(server.url) ?? 0;
+    if (size > seeded) {
       const url = new URL("/bench/seed-metrics", server.url);
       url.search = new URLSearchParams({
-        from: String(seededSeries),
+        from: String(seeded),
         to: String(size),
         shards: String(shards),
       }).toString();
       const res = await fetch(url, { method: "POST" });
       if (!res.ok) throw new Error(`seeding metrics answered ${res.status}: ${await res.text()}`);
-      seededSeries = size;
+      seededSeries.set(server.url, size);
     }
     const times: number[] = [];
     let text = "";
