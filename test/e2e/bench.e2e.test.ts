@@ -107,7 +107,7 @@ describe("npm run bench", () => {
     expect(markdown).toContain("| users (= relays) | server CPU µs/sample | server CPU once per user |");
     expect(markdown).toContain("### A fleet at the production flush (50 users");
     expect(markdown).toMatch(/state on (disk|memory \(tmpfs\))/);
-  });
+  }, 300_000); // a bound, not a wait: about two minutes on a 2-CPU machine
 
   it("refuses at once a fleet that the open-file limit cannot hold, instead of crashing the runtime mid-run", () => {
     // Lowering a limit needs no privilege: 500 users need about 2,700 open files, 1,000 are allowed.

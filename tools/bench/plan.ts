@@ -1,6 +1,6 @@
 import type { FleetSpec } from "./fleet.ts";
 
-/** The benchmark's cells: a full run (BENCHMARKS.md) or a quick one (the end-to-end test, under a minute). */
+/** The benchmark's cells: a full run (BENCHMARKS.md) or a quick one (the end-to-end test, about two minutes). */
 export interface BenchPlan {
   quick: boolean;
   cellSeconds: number;
@@ -67,7 +67,7 @@ export function benchPlan(quick: boolean, cellSeconds?: number, fleetUsers?: num
       relays: [1, 10],
       halfLoad,
       users: [1, 10],
-      usersLoad: { samples: 10, framesPerS: 500, seconds: [1, 6], flushMs: 5_000 },
+      usersLoad: { samples: 10, framesPerS: 500, seconds: [1, 3], flushMs: 2_000 },
       metricSeries: [100],
       storageSamples: 10_000,
       chunkSizes: false,
