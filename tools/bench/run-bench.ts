@@ -24,7 +24,7 @@ import { type BenchServer, startBenchServer } from "./wrangler-server.ts";
 const USAGE = `Usage: npm run bench -- [--quick] [--cell-seconds N] [--out FILE] [--json FILE] [--port P]
                             [--fleet-users N] [--state-dir DIR]
   --quick           reduced matrix with 1-second cells (about two minutes; figures not for comparison)
-  --cell-seconds N  seconds per cell (default 3, quick 1)
+  --cell-seconds N  seconds per throughput, latency and fan-out cell (default 3, quick 1)
   --out FILE        the markdown to update (default BENCHMARKS.md; quick runs write nothing unless given)
   --json FILE       also write every figure as JSON
   --port P          wrangler dev port (default 18821); the default-configuration server uses P + 1, the
